@@ -1,0 +1,23 @@
+"""Delete a household and everything in it (operation `delete_household`)."""
+
+from __future__ import annotations
+
+from shared import households
+from shared.http import Access, Call, Function, lambda_handler
+
+
+async def delete_household(call: Call) -> None:
+    """Delete a household and everything in it; needs a sign-in within the last 5 minutes."""
+    await households.delete_household(call.session, membership=call.member, claims=call.auth_claims)
+
+
+function = Function(
+    handler=delete_household,
+    method="DELETE",
+    path="/api/households/{household_id:uuid}",
+    access=Access.OWNER,
+    tag="households",
+    status_code=204,
+)
+app = function.app()
+handler = lambda_handler(app)

@@ -1,0 +1,24 @@
+"""The members of a household and their roles (operation `list_members`)."""
+
+from __future__ import annotations
+
+from shared import households
+from shared.http import Access, Call, Function, lambda_handler
+from shared.schemas import MembersPublic
+
+
+async def list_members(call: Call) -> MembersPublic:
+    """The members of a household and their roles."""
+    return await households.list_members(call.session, household_id=call.member.household_id)
+
+
+function = Function(
+    handler=list_members,
+    method="GET",
+    path="/api/households/{household_id:uuid}/members",
+    access=Access.MEMBER,
+    tag="members",
+    response=MembersPublic,
+)
+app = function.app()
+handler = lambda_handler(app)

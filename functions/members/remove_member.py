@@ -1,0 +1,24 @@
+"""Remove someone from a household (operation `remove_member`)."""
+
+from __future__ import annotations
+
+from shared import households
+from shared.http import Access, Call, Function, lambda_handler
+
+
+async def remove_member(call: Call) -> None:
+    """Remove someone from a household."""
+    await households.remove_member(call.session, membership=call.member, user_id=call.path("user_id"))
+
+
+function = Function(
+    handler=remove_member,
+    method="DELETE",
+    path="/api/households/{household_id:uuid}/members/{user_id:uuid}",
+    access=Access.ADMIN,
+    tag="members",
+    status_code=204,
+    errors=(409,),
+)
+app = function.app()
+handler = lambda_handler(app)

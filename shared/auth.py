@@ -1,0 +1,111 @@
+"""Firebase ID token verification: real signatures in production, the Auth emulator in dev and tests."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import anyio.to_thread
+import firebase_admin
+from firebase_admin import auth as firebase_auth
+from starlette.requests import Request
+
+from shared.errors import Unauthorized
+from shared.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+EMULATOR_ENV = "FIREBASE_AUTH_EMULATOR_HOST"
+
+
+@dataclass(frozen=True, slots=True)
+class Claims:
+    """What Chorus uses from a verified ID token."""
+
+    uid: str
+    email: str | None
+    name: str | None
+    auth_time: int
+    expires_at: int
+
+
+class InvalidToken(Unauthorized):
+    code = "invalid-token"
+
+
+@lru_cache(maxsize=1)
+def _firebase_app(project_id: str, emulator_host: str) -> firebase_admin.App:
+    # firebase-admin reads the emulator switch from os.environ only; settings may come from .env.
+    if emulator_host:
+        os.environ[EMULATOR_ENV] = emulator_host
+    else:
+        os.environ.pop(EMULATOR_ENV, None)
+    return firebase_admin.initialize_app(options={"projectId": project_id}, name=f"chorus-{project_id}")
+
+
+def verify_token(token: str, settings: Settings) -> Claims:
+    """Verify one ID token; raise InvalidToken with a reason the client can show."""
+    app = _firebase_app(settings.firebase_project_id, settings.firebase_auth_emulator_host)
+    if settings.environment == "production" and os.environ.get(EMULATOR_ENV):
+        # Unsigned emulator tokens must never open a production door, however the env was set.
+        log.error("refusing token: Auth emulator configured in production")
+        raise InvalidToken("emulator tokens are not accepted in production")
+    try:
+        raw: dict[str, Any] = firebase_auth.verify_id_token(
+            token, app=app, clock_skew_seconds=settings.token_clock_skew_seconds
+        )
+    except firebase_auth.ExpiredIdTokenError as error:
+        raise InvalidToken("the ID token has expired; refresh it", code="token-expired") from error
+    except (firebase_auth.InvalidIdTokenError, ValueError) as error:
+        raise InvalidToken(f"the ID token is not valid: {_first_sentence(error)}") from error
+    except firebase_auth.CertificateFetchError as error:
+        log.warning("could not fetch Firebase signing keys: %s", error)
+        raise InvalidToken("the ID token could not be verified right now") from error
+    now = time.time()
+    skew = settings.token_clock_skew_seconds
+    # The SDK does not check times on emulator tokens; Chorus does, so tests see real expiry.
+    if int(raw.get("exp", 0)) < now - skew:
+        raise InvalidToken("the ID token has expired; refresh it", code="token-expired")
+    if int(raw.get("iat", 0)) > now + skew or int(raw.get("auth_time", 0)) > now + skew:
+        raise InvalidToken("the ID token is not valid: issued in the future")
+    return Claims(
+        uid=raw["uid"],
+        email=raw.get("email"),
+        name=raw.get("name"),
+        auth_time=int(raw.get("auth_time", raw.get("iat", 0))),
+        expires_at=int(raw["exp"]),
+    )
+
+
+def _first_sentence(error: Exception) -> str:
+    return str(error).split(". ")[0].rstrip(".")
+
+
+def bearer_token(request: Request) -> str:
+    """The token from `Authorization: Bearer …`, or 401."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("send a Firebase ID token as 'Authorization: Bearer <token>'")
+    if len(token) > 8192:
+        raise InvalidToken("the ID token is not valid: too long")
+    return token
+
+
+async def authenticate(request: Request) -> Claims:
+    """Verify the request's bearer token. Signature checks may fetch keys, so they leave the loop."""
+    token = bearer_token(request)
+    settings = get_settings()
+    if settings.emulator:
+        return verify_token(token, settings)
+    return await anyio.to_thread.run_sync(verify_token, token, settings)
+
+
+def signed_in_recently(claims: Claims, settings: Settings) -> bool:
+    """Whether the user typed their credentials within the configured window."""
+    return time.time() - claims.auth_time <= settings.recent_sign_in_seconds

@@ -1,0 +1,428 @@
+"""The function runtime: a declared operation becomes a Starlette app with auth, errors and metrics.
+
+A function module declares one `Function` and exports `app = function.app()` and
+`handler = lambda_handler(app)`. The gateway serves many functions with `build_app`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, Generic
+
+import sqlalchemy.exc
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from typing_extensions import TypeVar
+
+from shared import auth, db, users
+from shared.errors import (
+    BadRequest,
+    ChorusError,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    Unavailable,
+    Unprocessable,
+    UnsupportedMediaType,
+)
+from shared.models import Membership, Role, User
+from shared.observability import IN_FLIGHT, LATENCY, REQUESTS, configure_logging
+from shared.settings import get_settings
+
+log = logging.getLogger("chorus.http")
+
+PROBLEM = "application/problem+json"
+B = TypeVar("B", bound=BaseModel | None, default=None)
+Q = TypeVar("Q", bound=BaseModel | None, default=None)
+OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+_HTTP_TITLES = {
+    400: "Bad request",
+    401: "Authentication required",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    422: "The request is not valid",
+    500: "Internal server error",
+    503: "Temporarily unavailable",
+}
+
+
+class Access(enum.Enum):
+    """Who may call an operation. Household levels need `{household_id}` in the path."""
+
+    PUBLIC = "public"
+    USER = "user"
+    MEMBER = "member"
+    ADMIN = "admin"
+    OWNER = "owner"
+
+    @property
+    def household_role(self) -> Role | None:
+        return {Access.MEMBER: Role.CHILD, Access.ADMIN: Role.ADMIN, Access.OWNER: Role.OWNER}.get(self)
+
+
+@dataclass(slots=True)
+class Call(Generic[B, Q]):
+    """Everything a handler needs: the parsed input, the caller, and a session for `shared`."""
+
+    request: Request
+    session: AsyncSession
+    claims: auth.Claims | None
+    caller: User | None
+    membership: Membership | None
+    body: B
+    query: Q
+
+    @property
+    def user(self) -> User:
+        assert self.caller is not None, "public operations have no user"
+        return self.caller
+
+    @property
+    def auth_claims(self) -> auth.Claims:
+        assert self.claims is not None, "public operations have no token"
+        return self.claims
+
+    @property
+    def member(self) -> Membership:
+        assert self.membership is not None, "only household operations have a membership"
+        return self.membership
+
+    def path(self, name: str) -> Any:
+        return self.request.path_params[name]
+
+
+Handler = Callable[[Call[Any, Any]], Awaitable[BaseModel | None]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Function:
+    """One API operation: its contract, its access level and its handler."""
+
+    handler: Handler
+    method: str
+    path: str
+    access: Access
+    tag: str
+    request: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status_code: int = 200
+    # Statuses the handler itself may answer with, besides the ones every operation has.
+    errors: tuple[int, ...] = ()
+    name: str = field(default="")
+    summary: str = field(default="")
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", self.name or self.handler.__name__)
+        doc = (self.handler.__doc__ or "").strip().splitlines()
+        object.__setattr__(self, "summary", self.summary or (doc[0] if doc else self.name))
+        if self.access.household_role is not None and "{household_id:uuid}" not in self.path:
+            raise ValueError(f"{self.name}: household operations need {{household_id:uuid}} in the path")
+
+    @property
+    def statuses(self) -> list[int]:
+        """Every status this operation documents."""
+        codes = {self.status_code, 400, 404, 405, 413, 415, 422, 503, *self.errors}
+        if self.access is not Access.PUBLIC:
+            codes.add(401)
+        if self.access in (Access.ADMIN, Access.OWNER):
+            codes.add(403)
+        return sorted(codes)
+
+    def route(self) -> Route:
+        return Route(self.path, _endpoint(self), methods=[self.method], name=self.name)
+
+    def app(self) -> Starlette:
+        """A Starlette app serving exactly this operation plus the ops routes."""
+        return build_app([self])
+
+
+def _endpoint(fn: Function) -> Callable[[Request], Awaitable[Response]]:
+    household_role = fn.access.household_role
+    in_flight = IN_FLIGHT.labels(fn.name)
+
+    async def endpoint(request: Request) -> Response:
+        request.state.function = fn.name
+        in_flight.inc()
+        try:
+            claims = None if fn.access is Access.PUBLIC else await auth.authenticate(request)
+            if claims is not None:
+                request.state.uid = claims.uid
+            async with db.session_scope() as session:
+                caller, membership = None, None
+                if claims is not None:
+                    household_id = request.path_params.get("household_id")
+                    caller, membership = await users.resolve_caller(
+                        session, claims=claims, household_id=household_id if household_role else None
+                    )
+                if household_role is not None:
+                    if membership is None:
+                        raise NotFound("household not found", code="household-not-found")
+                    if membership.role.rank < household_role.rank:
+                        raise Forbidden(
+                            f"{fn.name} needs the {household_role.value} role in this household",
+                            code="role-required",
+                        )
+                body = await _parse_body(request, fn.request) if fn.request else None
+                query = _parse_query(request, fn.query) if fn.query else None
+                call: Call[Any, Any] = Call(request, session, claims, caller, membership, body, query)
+                result = await fn.handler(call)
+        except _DB_DOWN as error:
+            # Outages answer 503 + Retry-After, so clients back off instead of seeing a 500.
+            log.warning("database unavailable: %s", error, extra={"request_id": _rid(request)})
+            raise Unavailable(
+                "the database is not reachable; try again shortly", code="database-unavailable"
+            ) from error
+        finally:
+            in_flight.dec()
+        if result is None:
+            return Response(status_code=fn.status_code)
+        return Response(result.model_dump_json(), status_code=fn.status_code, media_type="application/json")
+
+    endpoint.__name__ = fn.name
+    return endpoint
+
+
+def _validation_problem(error: ValidationError, where: str) -> ChorusError:
+    issues = [
+        {"loc": [where, *error_["loc"]], "message": error_["msg"], "type": error_["type"]}
+        for error_ in error.errors(include_url=False, include_context=False, include_input=False)
+    ]
+    if any(issue["type"] == "json_invalid" for issue in issues):
+        return BadRequest("the request body is not valid JSON", code="malformed-json")
+    return Unprocessable(f"the {where} is not valid", errors=issues)
+
+
+async def _parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
+    content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if content_type != "application/json" and not content_type.endswith("+json"):
+        raise UnsupportedMediaType("send the body as application/json")
+    limit = get_settings().max_body_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the body may be at most {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the body may be at most {limit} bytes")
+        chunks.append(chunk)
+    raw = b"".join(chunks) or b"{}"
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as error:
+        raise _validation_problem(error, "body") from None
+
+
+def _parse_query(request: Request, model: type[BaseModel]) -> BaseModel:
+    params: dict[str, Any] = {}
+    for key in request.query_params:
+        values = request.query_params.getlist(key)
+        params[key] = values if len(values) > 1 else values[0]
+    try:
+        return model.model_validate(params)
+    except ValidationError as error:
+        raise _validation_problem(error, "query") from None
+
+
+def problem(
+    request: Request,
+    status: int,
+    *,
+    code: str,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    """An RFC 9457 problem document; `type` is `/problems/<code>`, resolved against the API."""
+    body = {
+        "type": f"/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        "request_id": request.scope.get("state", {}).get("request_id", ""),
+        **extra,
+    }
+    return Response(json.dumps(body), status_code=status, media_type=PROBLEM, headers=headers)
+
+
+async def _chorus_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ChorusError)
+    headers = dict(exc.headers)
+    if exc.status == 401:
+        headers.setdefault("WWW-Authenticate", 'Bearer error="invalid_token"')
+    return problem(
+        request, exc.status, code=exc.code, title=exc.title, detail=exc.detail, headers=headers, **exc.extra
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, f"http-{exc.status_code}")
+    detail = exc.detail
+    if exc.status_code == 404:
+        detail = f"no operation at {request.method} {request.url.path}"
+    return problem(
+        request,
+        exc.status_code,
+        code=code,
+        title=_HTTP_TITLES.get(exc.status_code, "Error"),
+        detail=detail,
+        headers=dict(exc.headers or {}),
+    )
+
+
+_DB_DOWN = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,
+    ConnectionError,
+    OSError,
+    asyncio.TimeoutError,
+)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error", extra={"request_id": _rid(request)})
+    return problem(
+        request, 500, code="internal", title="Internal server error", detail="the error was logged"
+    )
+
+
+def _rid(request: Request) -> str:
+    return str(request.scope.get("state", {}).get("request_id", ""))
+
+
+class Observe:
+    """Request ids, one JSON access-log line, and the request metrics; pure ASGI, so it is cheap."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in OPS_PATHS:
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            function = state.get("function", "-")
+            REQUESTS.labels(function, scope["method"], str(status)).inc()
+            LATENCY.labels(function, scope["method"]).observe(elapsed)
+            log.info(
+                "request",
+                extra={
+                    "function": function,
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 2),
+                    "request_id": request_id,
+                    "uid": state.get("uid"),
+                },
+            )
+
+
+async def healthz(request: Request) -> Response:
+    """Liveness: the process answers."""
+    return Response('{"status":"ok"}', media_type="application/json")
+
+
+async def readyz(request: Request) -> Response:
+    """Readiness: the database answers within a second."""
+    try:
+        async with asyncio.timeout(1.0), db.session_scope() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception as error:  # any failure means "not ready", never a 500
+        log.warning("not ready: %s", error)
+        return problem(
+            request,
+            503,
+            code="not-ready",
+            title="Not ready",
+            detail="the database is not reachable",
+            headers={"Retry-After": "5"},
+        )
+    return Response('{"status":"ready"}', media_type="application/json")
+
+
+async def metrics(request: Request) -> Response:
+    """Prometheus exposition of this process's metrics."""
+    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def ops_routes() -> list[BaseRoute]:
+    return [
+        Route("/healthz", healthz, methods=["GET"], include_in_schema=False),
+        Route("/readyz", readyz, methods=["GET"], include_in_schema=False),
+        Route("/metrics", metrics, methods=["GET"], include_in_schema=False),
+    ]
+
+
+def lambda_handler(app: Starlette) -> Any:
+    """The app wrapped for AWS Lambda; Mangum runs it per invocation, so no lifespan."""
+    from mangum import Mangum
+
+    return Mangum(app, lifespan="off")
+
+
+@asynccontextmanager
+async def _lifespan(app: Starlette) -> AsyncIterator[None]:
+    yield
+    await db.dispose_engine()
+
+
+def build_app(functions: Sequence[Function], *, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
+    """One Starlette app serving the given operations, the ops routes and any extra routes."""
+    configure_logging(get_settings().log_level)
+    app = Starlette(
+        routes=[*(fn.route() for fn in functions), *ops_routes(), *extra_routes],
+        exception_handlers={
+            ChorusError: _chorus_error,
+            HTTPException: _http_error,
+            Exception: _server_error,
+        },
+        lifespan=_lifespan,
+    )
+    app.add_middleware(Observe)
+    return app

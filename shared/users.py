@@ -1,0 +1,81 @@
+"""Users: created on first sight of a Firebase uid, and their own profile."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import and_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.auth import Claims
+from shared.models import Membership, User
+from shared.schemas import UserPublic, UserUpdate
+
+
+def _default_name(claims: Claims) -> str:
+    if claims.name and claims.name.strip():
+        return claims.name.strip()[:80]
+    if claims.email:
+        return claims.email.split("@", 1)[0][:80] or "Member"
+    return "Member"
+
+
+async def resolve_caller(
+    session: AsyncSession, *, claims: Claims, household_id: uuid.UUID | None
+) -> tuple[User, Membership | None]:
+    """The caller's user row (created on first sight) and, if asked, their membership: one query."""
+    if household_id is None:
+        user = await session.scalar(select(User).where(User.firebase_uid == claims.uid))
+        membership = None
+    else:
+        row = (
+            await session.execute(
+                select(User, Membership)
+                .outerjoin(
+                    Membership,
+                    and_(Membership.user_id == User.id, Membership.household_id == household_id),
+                )
+                .where(User.firebase_uid == claims.uid)
+            )
+        ).first()
+        user, membership = (row[0], row[1]) if row else (None, None)
+    if user is None:
+        user = await _create(session, claims=claims)
+    elif claims.email and user.email != claims.email:
+        user.email = claims.email
+        await session.commit()
+    return user, membership
+
+
+async def _create(session: AsyncSession, *, claims: Claims) -> User:
+    # Two first requests can race; the loser takes the winner's row.
+    statement = (
+        insert(User)
+        .values(
+            id=uuid.uuid4(), firebase_uid=claims.uid, email=claims.email, display_name=_default_name(claims)
+        )
+        .on_conflict_do_update(index_elements=[User.firebase_uid], set_={"email": claims.email})
+        .returning(User)
+    )
+    user = (await session.scalars(statement, execution_options={"populate_existing": True})).one()
+    await session.commit()
+    return user
+
+
+def to_public(user: User) -> UserPublic:
+    return UserPublic(
+        id=user.id,
+        email=user.email,
+        display_name=user.display_name,
+        timezone=user.timezone,
+        created_at=user.created_at,
+    )
+
+
+async def update(session: AsyncSession, *, user: User, data: UserUpdate) -> UserPublic:
+    """Change the caller's display name or time zone."""
+    for key, value in data.model_dump(exclude_unset=True, exclude_none=True).items():
+        setattr(user, key, value)
+    await session.commit()
+    return to_public(user)
