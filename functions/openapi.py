@@ -86,8 +86,9 @@ def build(functions: Sequence[Function], *, version: str = "0.1.0") -> dict[str,
         if fn.access is not Access.PUBLIC:
             operation["security"] = [{"firebase": []}]
         if fn.request:
+            # A body whose fields all have defaults may be left out entirely.
             operation["requestBody"] = {
-                "required": True,
+                "required": bool(fn.request.model_json_schema().get("required")),
                 "content": {"application/json": {"schema": refs[(fn.request, "validation")]}},
             }
         paths.setdefault(openapi_path(fn.path), {})[fn.method.lower()] = operation

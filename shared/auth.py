@@ -37,23 +37,21 @@ class InvalidToken(Unauthorized):
     code = "invalid-token"
 
 
-@lru_cache(maxsize=1)
-def _firebase_app(project_id: str, emulator_host: str) -> firebase_admin.App:
-    # firebase-admin reads the emulator switch from os.environ only; settings may come from .env.
-    if emulator_host:
-        os.environ[EMULATOR_ENV] = emulator_host
-    else:
-        os.environ.pop(EMULATOR_ENV, None)
+@lru_cache(maxsize=4)
+def _firebase_app(project_id: str) -> firebase_admin.App:
+    # No credentials needed: verifying ID tokens takes only the project id and Google's public keys.
     return firebase_admin.initialize_app(options={"projectId": project_id}, name=f"chorus-{project_id}")
 
 
 def verify_token(token: str, settings: Settings) -> Claims:
     """Verify one ID token; raise InvalidToken with a reason the client can show."""
-    app = _firebase_app(settings.firebase_project_id, settings.firebase_auth_emulator_host)
-    if settings.environment == "production" and os.environ.get(EMULATOR_ENV):
-        # Unsigned emulator tokens must never open a production door, however the env was set.
-        log.error("refusing token: Auth emulator configured in production")
-        raise InvalidToken("emulator tokens are not accepted in production")
+    app = _firebase_app(settings.firebase_project_id)
+    # firebase-admin reads the emulator switch from os.environ only, while settings may come from
+    # .env. Settings refuse an emulator in production, so production always checks signatures.
+    if settings.emulator:
+        os.environ[EMULATOR_ENV] = settings.firebase_auth_emulator_host
+    else:
+        os.environ.pop(EMULATOR_ENV, None)
     try:
         raw: dict[str, Any] = firebase_auth.verify_id_token(
             token, app=app, clock_skew_seconds=settings.token_clock_skew_seconds

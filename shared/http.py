@@ -150,9 +150,6 @@ class Function:
             codes.add(403)
         return sorted(codes)
 
-    def route(self) -> Route:
-        return Route(self.path, _endpoint(self), methods=[self.method], name=self.name)
-
     def app(self) -> Starlette:
         """A Starlette app serving exactly this operation plus the ops routes."""
         return build_app([self])
@@ -391,6 +388,27 @@ async def metrics(request: Request) -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
+def function_routes(functions: Sequence[Function]) -> list[BaseRoute]:
+    """One route per path, so a wrong method gets a 405 whose Allow lists every method there."""
+    by_path: dict[str, dict[str, Callable[[Request], Awaitable[Response]]]] = {}
+    for fn in functions:
+        by_path.setdefault(fn.path, {})[fn.method] = _endpoint(fn)
+    routes: list[BaseRoute] = []
+    for path, endpoints in by_path.items():
+        if len(endpoints) == 1:
+            routes.append(Route(path, next(iter(endpoints.values())), methods=list(endpoints)))
+            continue
+
+        async def dispatch(
+            request: Request, endpoints: dict[str, Callable[[Request], Awaitable[Response]]] = endpoints
+        ) -> Response:
+            method = "GET" if request.method == "HEAD" else request.method
+            return await endpoints[method](request)
+
+        routes.append(Route(path, dispatch, methods=list(endpoints)))
+    return routes
+
+
 def ops_routes() -> list[BaseRoute]:
     return [
         Route("/healthz", healthz, methods=["GET"], include_in_schema=False),
@@ -416,7 +434,7 @@ def build_app(functions: Sequence[Function], *, extra_routes: Sequence[BaseRoute
     """One Starlette app serving the given operations, the ops routes and any extra routes."""
     configure_logging(get_settings().log_level)
     app = Starlette(
-        routes=[*(fn.route() for fn in functions), *ops_routes(), *extra_routes],
+        routes=[*function_routes(functions), *ops_routes(), *extra_routes],
         exception_handlers={
             ChorusError: _chorus_error,
             HTTPException: _http_error,

@@ -1,0 +1,126 @@
+"""Every registered operation refuses bad tokens, strangers and under-privileged members.
+
+Generated from the registry: a new function is covered the moment it is registered.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from functions.openapi import openapi_path
+from functions.registry import all_functions
+from shared.http import Access, Function
+from shared.settings import get_settings
+from tests.plugin import FirebaseUser, MakeUser
+from tests.utils import add_member, assert_problem, create_household, forge_token
+
+FUNCTIONS = [fn for fn in all_functions() if fn.access is not Access.PUBLIC]
+HOUSEHOLD_FUNCTIONS = [fn for fn in FUNCTIONS if fn.access.household_role is not None]
+ADMIN_FUNCTIONS = [fn for fn in FUNCTIONS if fn.access in (Access.ADMIN, Access.OWNER)]
+
+
+def _url(fn: Function, household_id: str) -> str:
+    def fill(match: re.Match[str]) -> str:
+        return household_id if match.group(1) == "household_id" else str(uuid.uuid4())
+
+    return re.sub(r"\{(\w+)\}", fill, openapi_path(fn.path))
+
+
+async def _call(client: httpx.AsyncClient, fn: Function, url: str, headers: dict[str, str]) -> httpx.Response:
+    body: dict[str, Any] | None = {} if fn.request else None
+    return await client.request(fn.method, url, headers=headers, json=body)
+
+
+@pytest.fixture
+async def setting(client: httpx.AsyncClient, make_user: MakeUser) -> dict[str, Any]:
+    owner, member, stranger = make_user("owner"), make_user("member"), make_user("stranger")
+    household = await create_household(client, owner, name="Matrix")
+    await add_member(client, owner, household["id"], member)
+    await create_household(client, stranger, name="Elsewhere")
+    return {"owner": owner, "member": member, "stranger": stranger, "household": household}
+
+
+def _bad_tokens(user: FirebaseUser) -> dict[str, dict[str, str]]:
+    now = int(time.time())
+    other = "demo-other-project"
+    return {
+        "no token": {},
+        "not bearer": {"Authorization": f"Basic {user.id_token}"},
+        "malformed": {"Authorization": "Bearer not.a.jwt"},
+        "garbage": {"Authorization": "Bearer " + "x" * 50},
+        "expired": {"Authorization": f"Bearer {forge_token(user.id_token, iat=now - 7200, exp=now - 3600)}"},
+        "other project": {
+            "Authorization": "Bearer "
+            + forge_token(user.id_token, aud=other, iss=f"https://securetoken.google.com/{other}")
+        },
+        "no subject": {"Authorization": f"Bearer {forge_token(user.id_token, sub='')}"},
+    }
+
+
+@pytest.mark.parametrize("fn", FUNCTIONS, ids=lambda fn: fn.name)
+async def test_every_operation_refuses_bad_tokens(
+    client: httpx.AsyncClient, setting: dict[str, Any], fn: Function
+) -> None:
+    url = _url(fn, setting["household"]["id"])
+    for case, headers in _bad_tokens(setting["owner"]).items():
+        response = await _call(client, fn, url, headers)
+        assert response.status_code == 401, f"{fn.name} with {case}: {response.text}"
+        assert_problem(response, 401)
+        assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize("fn", HOUSEHOLD_FUNCTIONS, ids=lambda fn: fn.name)
+async def test_every_household_operation_hides_household_from_strangers(
+    client: httpx.AsyncClient, setting: dict[str, Any], fn: Function
+) -> None:
+    response = await _call(client, fn, _url(fn, setting["household"]["id"]), setting["stranger"].headers())
+    assert_problem(response, 404, "household-not-found")
+
+
+@pytest.mark.parametrize("fn", ADMIN_FUNCTIONS, ids=lambda fn: fn.name)
+async def test_every_admin_operation_refuses_plain_members(
+    client: httpx.AsyncClient, setting: dict[str, Any], fn: Function
+) -> None:
+    response = await _call(client, fn, _url(fn, setting["household"]["id"]), setting["member"].headers())
+    assert_problem(response, 403, "role-required")
+
+
+async def test_refused_calls_change_nothing(client: httpx.AsyncClient, setting: dict[str, Any]) -> None:
+    household, owner = setting["household"], setting["owner"]
+    for fn in HOUSEHOLD_FUNCTIONS:
+        url = _url(fn, household["id"])
+        await _call(client, fn, url, setting["stranger"].headers())
+        await _call(client, fn, url, {})
+    for fn in ADMIN_FUNCTIONS:
+        await _call(client, fn, _url(fn, household["id"]), setting["member"].headers())
+    after = await client.get(f"/api/households/{household['id']}", headers=owner.headers())
+    assert after.status_code == 200
+    assert after.json()["name"] == "Matrix"
+    assert after.json()["member_count"] == 2
+
+
+@pytest.fixture
+def without_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Settings as in production: real signatures required (no network needed to refuse these)."""
+    monkeypatch.delenv("FIREBASE_AUTH_EMULATOR_HOST")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.mark.parametrize("fn", FUNCTIONS, ids=lambda fn: fn.name)
+async def test_every_operation_refuses_unsigned_tokens_outside_emulator_mode(
+    client: httpx.AsyncClient, setting: dict[str, Any], fn: Function, without_emulator: None
+) -> None:
+    owner = setting["owner"]
+    # The emulator's own token is unsigned (alg none); outside emulator mode it must not pass.
+    response = await _call(client, fn, _url(fn, setting["household"]["id"]), owner.headers())
+    body = assert_problem(response, 401, "invalid-token")
+    assert "kid" in body["detail"] or "algorithm" in body["detail"]

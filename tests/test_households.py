@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import time
+import uuid
+
+import httpx
+
+from tests.plugin import MakeUser
+from tests.utils import add_member, assert_problem, create_household, forge_token
+
+
+async def test_create_household_makes_caller_owner(client: httpx.AsyncClient, make_user: MakeUser) -> None:
+    owner = make_user("owner")
+    household = await create_household(client, owner, name="Flat 3B", timezone="Europe/Berlin")
+    assert household["name"] == "Flat 3B"
+    assert household["role"] == "owner"
+    assert household["member_count"] == 1
+    response = await client.get(f"/api/households/{household['id']}", headers=owner.headers())
+    assert response.status_code == 200
+    assert response.json() == household
+
+
+async def test_create_household_rejects_bad_input_and_creates_nothing(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    owner = make_user()
+    cases = [
+        {"name": ""},
+        {"name": "x" * 81},
+        {"name": "Home", "timezone": "Not/AZone"},
+        {"name": 5},
+        {"name": "Home", "unexpected": True},
+        [],
+    ]
+    for body in cases:
+        assert_problem(await client.post("/api/households", headers=owner.headers(), json=body), 422)
+    listed = await client.get("/api/households", headers=owner.headers())
+    assert listed.json() == {"data": [], "count": 0}
+
+
+async def test_list_households_shows_only_mine_with_my_role(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    alice, bob = make_user("alice"), make_user("bob")
+    home = await create_household(client, alice, name="Home")
+    await create_household(client, bob, name="Bob's place")
+    cabin = await create_household(client, bob, name="Cabin")
+    await add_member(client, bob, cabin["id"], alice, role="child")
+    response = await client.get("/api/households", headers=alice.headers())
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 2
+    assert [(h["name"], h["role"], h["member_count"]) for h in body["data"]] == [
+        ("Cabin", "child", 2),
+        ("Home", "owner", 1),
+    ]
+    assert home["id"] in {h["id"] for h in body["data"]}
+
+
+async def test_update_household_by_admin(client: httpx.AsyncClient, make_user: MakeUser) -> None:
+    owner, admin = make_user("owner"), make_user("admin")
+    household = await create_household(client, owner)
+    await add_member(client, owner, household["id"], admin, role="admin")
+    response = await client.patch(
+        f"/api/households/{household['id']}",
+        headers=admin.headers(),
+        json={"name": "Renamed", "timezone": "Asia/Tokyo"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["name"] == "Renamed"
+    assert response.json()["timezone"] == "Asia/Tokyo"
+    assert response.json()["role"] == "admin"
+
+
+async def test_update_household_refuses_plain_member(client: httpx.AsyncClient, make_user: MakeUser) -> None:
+    owner, member = make_user("owner"), make_user("member")
+    household = await create_household(client, owner, name="Home")
+    await add_member(client, owner, household["id"], member)
+    response = await client.patch(
+        f"/api/households/{household['id']}", headers=member.headers(), json={"name": "Mine now"}
+    )
+    assert_problem(response, 403, "role-required")
+    got = await client.get(f"/api/households/{household['id']}", headers=owner.headers())
+    assert got.json()["name"] == "Home"
+
+
+async def test_get_household_of_another_household_is_404(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    owner, stranger = make_user("owner"), make_user("stranger")
+    household = await create_household(client, owner)
+    response = await client.get(f"/api/households/{household['id']}", headers=stranger.headers())
+    assert_problem(response, 404, "household-not-found")
+    missing = await client.get(f"/api/households/{uuid.uuid4()}", headers=owner.headers())
+    assert_problem(missing, 404, "household-not-found")
+    assert_problem(await client.get("/api/households/not-a-uuid", headers=owner.headers()), 404)
+
+
+async def test_delete_household_needs_recent_sign_in(client: httpx.AsyncClient, make_user: MakeUser) -> None:
+    owner = make_user("owner")
+    household = await create_household(client, owner)
+    stale = forge_token(owner.id_token, auth_time=int(time.time()) - 600)
+    response = await client.delete(
+        f"/api/households/{household['id']}", headers={"Authorization": f"Bearer {stale}"}
+    )
+    assert_problem(response, 403, "recent-sign-in-required")
+    still = await client.get(f"/api/households/{household['id']}", headers=owner.headers())
+    assert still.status_code == 200
+
+    owner.refresh()
+    response = await client.delete(f"/api/households/{household['id']}", headers=owner.headers())
+    assert response.status_code == 204, response.text
+    gone = await client.get(f"/api/households/{household['id']}", headers=owner.headers())
+    assert_problem(gone, 404)
+
+
+async def test_delete_household_refuses_admin(client: httpx.AsyncClient, make_user: MakeUser) -> None:
+    owner, admin = make_user("owner"), make_user("admin")
+    household = await create_household(client, owner)
+    await add_member(client, owner, household["id"], admin, role="admin")
+    response = await client.delete(f"/api/households/{household['id']}", headers=admin.headers())
+    assert_problem(response, 403, "role-required")

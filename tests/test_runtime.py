@@ -1,0 +1,94 @@
+"""The function runtime: problem+json for bad input, request ids, ops routes, metrics, logs."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+import pytest
+
+from shared.settings import get_settings
+from tests.plugin import MakeUser
+from tests.utils import assert_problem
+
+
+async def test_runtime_malformed_json_is_400(client: httpx.AsyncClient, make_user: MakeUser) -> None:
+    user = make_user()
+    response = await client.post(
+        "/api/households", headers=user.headers() | {"content-type": "application/json"}, content=b'{"name":'
+    )
+    assert_problem(response, 400, "malformed-json")
+
+
+async def test_runtime_wrong_content_type_is_415(client: httpx.AsyncClient, make_user: MakeUser) -> None:
+    user = make_user()
+    response = await client.post(
+        "/api/households", headers=user.headers() | {"content-type": "text/plain"}, content=b"name=Home"
+    )
+    assert_problem(response, 415, "unsupported-media-type")
+
+
+async def test_runtime_oversized_body_is_413(client: httpx.AsyncClient, make_user: MakeUser) -> None:
+    user = make_user()
+    big = {"name": "x" * (get_settings().max_body_bytes + 1)}
+    response = await client.post("/api/households", headers=user.headers(), json=big)
+    assert_problem(response, 413, "body-too-large")
+
+
+async def test_runtime_unknown_path_is_problem_404(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/nothing-here")
+    assert_problem(response, 404, "not-found")
+
+
+async def test_runtime_wrong_method_lists_allowed_methods(client: httpx.AsyncClient) -> None:
+    response = await client.put("/api/households")
+    assert_problem(response, 405, "method-not-allowed")
+    assert set(response.headers["allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
+
+
+async def test_runtime_request_id_is_echoed_or_made(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/me", headers={"x-request-id": "abc-123"})
+    assert response.headers["x-request-id"] == "abc-123"
+    assert response.json()["request_id"] == "abc-123"
+    made = await client.get("/api/me", headers={"x-request-id": "bad id with spaces"})
+    assert made.headers["x-request-id"] != "bad id with spaces"
+    assert len(made.headers["x-request-id"]) == 32
+
+
+async def test_runtime_ops_routes(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    assert (await client.get("/readyz")).json() == {"status": "ready"}
+
+
+async def test_runtime_metrics_count_requests_by_function(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    def count(text: str) -> float:
+        prefix = 'chorus_http_requests_total{function="get_me",method="GET",status="200"} '
+        return sum(float(line[len(prefix) :]) for line in text.splitlines() if line.startswith(prefix))
+
+    user = make_user()
+    before = count((await client.get("/metrics")).text)
+    for _ in range(3):
+        assert (await client.get("/api/me", headers=user.headers())).status_code == 200
+    metrics = (await client.get("/metrics")).text
+    assert count(metrics) == before + 3
+    assert 'chorus_http_request_duration_seconds_bucket{function="get_me"' in metrics
+    assert 'chorus_http_requests_in_flight{function="get_me"} 0.0' in metrics
+
+
+async def test_runtime_logs_one_json_line_per_request(
+    client: httpx.AsyncClient, make_user: MakeUser, caplog: pytest.LogCaptureFixture
+) -> None:
+    user = make_user()
+    with caplog.at_level(logging.INFO, logger="chorus.http"):
+        await client.get("/api/me", headers=user.headers() | {"x-request-id": "log-check"})
+    records = [r for r in caplog.records if getattr(r, "request_id", None) == "log-check"]
+    assert len(records) == 1
+    record = records[0]
+    assert (record.function, record.status, record.uid) == ("get_me", 200, user.uid)  # type: ignore[attr-defined]
+    from shared.observability import JsonFormatter
+
+    line = JsonFormatter().format(record)
+    assert '"function": "get_me"' in line
+    assert '"status": 200' in line

@@ -1,0 +1,97 @@
+"""`chorus serve <function>`: one operation on $PORT, ops routes, 404 elsewhere, graceful SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+
+import httpx
+from sqlalchemy import text
+
+from shared.db import session_scope
+from tests.plugin import MakeUser, ServedFunction
+from tests.utils import assert_problem, create_household
+
+
+async def test_serve_one_function_and_its_ops_routes(
+    client: httpx.AsyncClient, make_user: MakeUser, serve_function: ServedFunction
+) -> None:
+    owner = make_user()
+    household = await create_household(client, owner, name="Served")
+    served = serve_function("households.update_household")
+    async with httpx.AsyncClient(base_url=served.url, timeout=10) as http:
+        assert (await http.get("/healthz")).status_code == 200
+        assert (await http.get("/readyz")).json() == {"status": "ready"}
+        response = await http.patch(
+            f"/api/households/{household['id']}", headers=owner.headers(), json={"name": "Renamed"}
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["name"] == "Renamed"
+        metrics = (await http.get("/metrics")).text
+        assert (
+            'chorus_http_requests_total{function="update_household",method="PATCH",status="200"} 1.0'
+            in metrics
+        )
+        # Only its own operation: every other path and method is a problem+json 404 / 405.
+        assert_problem(await http.get(f"/api/households/{household['id']}", headers=owner.headers()), 405)
+        assert_problem(await http.get("/api/households", headers=owner.headers()), 404)
+        assert_problem(await http.get("/api/me", headers=owner.headers()), 404)
+        assert_problem(await http.get("/openapi.json"), 404)
+
+
+async def test_serve_sigterm_lets_in_flight_request_finish(
+    client: httpx.AsyncClient, make_user: MakeUser, serve_function: ServedFunction
+) -> None:
+    owner = make_user()
+    household = await create_household(client, owner, name="Before")
+    served = serve_function("households.update_household")
+    async with session_scope() as blocker, httpx.AsyncClient(base_url=served.url, timeout=30) as http:
+        # Hold the household row, so the PATCH below waits inside the function.
+        await blocker.execute(
+            text("SELECT id FROM households WHERE id = :id FOR UPDATE"), {"id": household["id"]}
+        )
+        slow = asyncio.create_task(
+            http.patch(f"/api/households/{household['id']}", headers=owner.headers(), json={"name": "After"})
+        )
+        await _until_waiting_on_lock()
+        os.kill(served.process.pid, signal.SIGTERM)
+        await asyncio.sleep(1.0)
+        assert served.process.poll() is None, "the server quit with a request in flight"
+        await blocker.rollback()
+        response = await slow
+    assert response.status_code == 200, response.text
+    assert response.json()["name"] == "After"
+    started = time.monotonic()
+    code = await asyncio.to_thread(served.process.wait, 10)
+    assert code == 0
+    assert time.monotonic() - started < 10
+
+
+async def _until_waiting_on_lock() -> None:
+    for _ in range(100):
+        async with session_scope() as probe:
+            waiting = await probe.scalar(
+                text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            )
+        if waiting:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the request never reached the database")
+
+
+async def test_serve_answers_503_while_database_is_down(
+    make_user: MakeUser, serve_function: ServedFunction
+) -> None:
+    user = make_user()
+    served = serve_function(
+        "me.get_me", env={"DATABASE_URL": "postgresql+asyncpg://chorus:x@127.0.0.1:9/chorus"}
+    )
+    async with httpx.AsyncClient(base_url=served.url, timeout=10) as http:
+        assert (await http.get("/healthz")).status_code == 200
+        not_ready = await http.get("/readyz")
+        assert_problem(not_ready, 503, "not-ready")
+        response = await http.get("/api/me", headers=user.headers())
+        assert_problem(response, 503, "database-unavailable")
+        assert response.headers["retry-after"].isdigit()

@@ -1,0 +1,80 @@
+"""Builders shared by the tests: households, invites, members and hand-made tokens."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any, Protocol
+
+import httpx
+
+
+class HasHeaders(Protocol):
+    def headers(self) -> dict[str, str]: ...
+
+
+async def create_household(
+    client: httpx.AsyncClient, owner: HasHeaders, name: str = "Home", timezone: str = "Europe/Berlin"
+) -> dict[str, Any]:
+    response = await client.post(
+        "/api/households", headers=owner.headers(), json={"name": name, "timezone": timezone}
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def create_invite(
+    client: httpx.AsyncClient, admin: HasHeaders, household_id: str, **body: Any
+) -> dict[str, Any]:
+    response = await client.post(
+        f"/api/households/{household_id}/invites", headers=admin.headers(), json=body
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def join(client: httpx.AsyncClient, user: HasHeaders, code: str) -> httpx.Response:
+    return await client.post("/api/households/join", headers=user.headers(), json={"code": code})
+
+
+async def add_member(
+    client: httpx.AsyncClient, admin: HasHeaders, household_id: str, user: HasHeaders, role: str = "member"
+) -> None:
+    invite = await create_invite(client, admin, household_id, role=role)
+    response = await join(client, user, invite["code"])
+    assert response.status_code == 200, response.text
+
+
+async def me(client: httpx.AsyncClient, user: HasHeaders) -> dict[str, Any]:
+    response = await client.get("/api/me", headers=user.headers())
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def _b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def token_claims(token: str) -> dict[str, Any]:
+    """The payload of a JWT, unverified."""
+    payload = token.split(".")[1]
+    return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
+
+
+def forge_token(real_token: str, **changes: Any) -> str:
+    """An unsigned token like the emulator's, with some claims changed (for expiry, audience…)."""
+    claims = token_claims(real_token) | changes
+    return f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}."
+
+
+def assert_problem(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
+    """The response is an RFC 9457 problem with this status (and code, if given)."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = dict(response.json())
+    assert body["status"] == status
+    assert body["title"]
+    assert body["detail"]
+    if code is not None:
+        assert body["type"] == f"/problems/{code}", body
+    return body
