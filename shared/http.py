@@ -417,11 +417,22 @@ def ops_routes() -> list[BaseRoute]:
     ]
 
 
-def lambda_handler(app: Starlette) -> Any:
-    """The app wrapped for AWS Lambda; Mangum runs it per invocation, so no lifespan."""
-    from mangum import Mangum
+def lambda_handler(app: Starlette) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The app for AWS Lambda. Mangum (lifespan off: it runs per invocation) is built on first use,
+    so Knative pods never import it and importing a module opens no event loop."""
+    adapter: Any = None
 
-    return Mangum(app, lifespan="off")
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        nonlocal adapter
+        if adapter is None:
+            from mangum import Mangum
+            from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
+
+            # Problem documents are text too; otherwise API Gateway gets them base64-encoded.
+            adapter = Mangum(app, lifespan="off", text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, PROBLEM])
+        return dict(adapter(event, context))
+
+    return handler
 
 
 @asynccontextmanager

@@ -123,10 +123,11 @@ async def revoke(session: AsyncSession, *, household_id: uuid.UUID, invite_id: u
 
 async def join(session: AsyncSession, *, user: User, raw_code: str) -> HouseholdPublic:
     """Join the household behind a code. Wrong codes count towards a growing lockout."""
-    await _refuse_if_locked(session, user_id=user.id)
+    user_id = user.id  # rollbacks below expire `user`; ids stay valid
+    await _refuse_if_locked(session, user_id=user_id)
     code = normalize_code(raw_code)
     if code is None:
-        await _record_failure(session, user_id=user.id)
+        await _record_failure(session, user_id=user_id)
         raise NotFound("no invite has that code; check it and try again", code="invite-not-found")
 
     # One statement claims a use, so two people racing for the last use cannot both get in.
@@ -145,30 +146,30 @@ async def join(session: AsyncSession, *, user: User, raw_code: str) -> Household
     ).first()
     if claimed is None:
         await session.rollback()
-        await _explain_unusable(session, user=user, code=code)
+        await _explain_unusable(session, user_id=user_id, code=code)
     household_id, role = claimed  # type: ignore[misc]
     joined = await session.scalar(
         insert(Membership)
-        .values(household_id=household_id, user_id=user.id, role=role)
+        .values(household_id=household_id, user_id=user_id, role=role)
         .on_conflict_do_nothing()
         .returning(literal(True))
     )
     if not joined:
         await session.rollback()
         raise Conflict("you are already a member of this household", code="already-member")
-    await session.execute(delete(JoinThrottle).where(JoinThrottle.user_id == user.id))
+    await session.execute(delete(JoinThrottle).where(JoinThrottle.user_id == user_id))
     await session.commit()
     household = await session.get_one(Household, household_id)
     return _public(household, role, await _member_count(session, household_id))
 
 
-async def _explain_unusable(session: AsyncSession, *, user: User, code: str) -> None:
+async def _explain_unusable(session: AsyncSession, *, user_id: uuid.UUID, code: str) -> None:
     """Raise the precise reason a code could not be used."""
     invite = await session.scalar(select(Invite).where(Invite.code == code))
     if invite is None:
-        await _record_failure(session, user_id=user.id)
+        await _record_failure(session, user_id=user_id)
         raise NotFound("no invite has that code; check it and try again", code="invite-not-found")
-    if await session.get(Membership, (invite.household_id, user.id)) is not None:
+    if await session.get(Membership, (invite.household_id, user_id)) is not None:
         raise Conflict("you are already a member of this household", code="already-member")
     status = _status(invite, await session.scalar(select(func.now())) or datetime.now(UTC))
     reasons = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from functools import cache
+from importlib import resources
 from typing import Annotated, Any, Literal
-from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, GetJsonSchemaHandler, StringConstraints
 from pydantic_core import CoreSchema
@@ -14,8 +14,12 @@ from pydantic_core import CoreSchema
 
 @cache
 def time_zones() -> frozenset[str]:
-    """IANA zone names from tzdata, read once and only when needed (it lists files on disk)."""
-    return frozenset(available_timezones())
+    """IANA zone names from the pinned tzdata package, read once and only when needed.
+
+    Not `zoneinfo.available_timezones()`: that also lists the host's files (`localtime`, …),
+    which differ between machines and would make the OpenAPI document machine-dependent.
+    """
+    return frozenset(resources.files("tzdata").joinpath("zones").read_text().split())
 
 
 def _check_timezone(name: str) -> str:

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import httpx
 
-from tests.plugin import MakeUser
+from tests.plugin import FirebaseUser, MakeUser
 from tests.utils import add_member, assert_problem, create_household, me
 
 
-async def _roles(client: httpx.AsyncClient, user: object, household_id: str) -> dict[str, str]:
-    response = await client.get(f"/api/households/{household_id}/members", headers=user.headers())  # type: ignore[attr-defined]
+async def _roles(client: httpx.AsyncClient, user: FirebaseUser, household_id: str) -> dict[str, str]:
+    response = await client.get(f"/api/households/{household_id}/members", headers=user.headers())
     assert response.status_code == 200, response.text
     return {member["display_name"]: member["role"] for member in response.json()["data"]}
 

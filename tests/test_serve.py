@@ -65,7 +65,8 @@ async def test_serve_sigterm_lets_in_flight_request_finish(
     assert response.json()["name"] == "After"
     started = time.monotonic()
     code = await asyncio.to_thread(served.process.wait, 10)
-    assert code == 0
+    # Uvicorn re-raises the SIGTERM after its graceful shutdown, so "killed by SIGTERM" is clean.
+    assert code in (0, -signal.SIGTERM)
     assert time.monotonic() - started < 10
 
 
