@@ -120,7 +120,7 @@ def dev(
     from functions.devservices import running_services
 
     data.mkdir(parents=True, exist_ok=True)
-    with running_services(data) as services:
+    with running_services(data, keep_accounts=True) as services:
         os.environ.update(services.env())
         os.environ.setdefault("ENVIRONMENT", "development")
         os.environ.setdefault("PUBLIC_URL", f"http://localhost:{port}")
@@ -136,8 +136,7 @@ def dev(
             f"  API docs:        {url}/doc\n"
             f"  Auth emulator:   http://{services.firebase_auth_emulator_host}\n"
             f"  A test token:    .venv/bin/chorus token alice@example.com\n"
-            f"Press Ctrl-C to stop.\n",
-            err=True,
+            f"Press Ctrl-C to stop.\n"
         )
         _serve("functions.gateway:create_app", host="0.0.0.0", port=port, factory=True)
 

@@ -76,8 +76,12 @@ def running_services(
     database_name: str = "chorus",
     project_id: str = "demo-chorus",
     log: Callable[[str], None] = print,
+    keep_accounts: bool = False,
 ) -> Iterator[Services]:
-    """Start whatever is not given by the environment under `workdir`; stop it all on exit."""
+    """Start whatever is not given by the environment under `workdir`; stop it all on exit.
+
+    With `keep_accounts`, emulator accounts are saved under `workdir` on exit and loaded on start.
+    """
     if not _DB_NAME.fullmatch(database_name):
         raise ValueError(f"database name must be a plain identifier, got {database_name!r}")
     workdir = workdir.resolve()
@@ -91,7 +95,7 @@ def running_services(
         if emulator_host:
             log(f"firebase auth emulator: using {emulator_host} from FIREBASE_AUTH_EMULATOR_HOST")
         else:
-            emulator = _launch_emulator(workdir / "firebase", project_id, log)
+            emulator = _launch_emulator(workdir / "firebase", project_id, log, keep_accounts=keep_accounts)
             stack.callback(_stop_process, emulator.process, "firebase auth emulator", log)
             emulator_host = emulator.host
 
@@ -256,7 +260,9 @@ class _Emulator:
     started: float
 
 
-def _launch_emulator(directory: Path, project_id: str, log: Callable[[str], None]) -> _Emulator:
+def _launch_emulator(
+    directory: Path, project_id: str, log: Callable[[str], None], *, keep_accounts: bool = False
+) -> _Emulator:
     if not FIREBASE_BIN.exists():
         raise DevServicesError(
             f"{FIREBASE_BIN} is missing: run `make install` (npm install) to get firebase-tools"
@@ -294,6 +300,12 @@ def _launch_emulator(directory: Path, project_id: str, log: Callable[[str], None
         "--config", str(config_path),
         "--non-interactive",
     ]  # fmt: skip
+    if keep_accounts:
+        # Accounts survive restarts of `make run`, as the database rows that refer to them do.
+        saved = directory / "accounts"
+        if (saved / "firebase-export-metadata.json").exists():
+            command += ["--import", str(saved)]
+        command += ["--export-on-exit", str(saved)]
     logfile = directory / "emulator.log"
     host = f"{LOOPBACK}:{auth_port}"
     log(f"firebase auth emulator: starting on {host} (log: {logfile})")
