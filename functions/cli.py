@@ -5,18 +5,22 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
-import typer
+import click
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 ROOT = Path(__file__).resolve().parents[1]
-cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 
 # Uvicorn cancels what is still running after this; Knative and Kubernetes wait 30 s by default.
 GRACEFUL_SECONDS = 8
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """The `chorus` command: run the system, one function, the gateway, migrations, OpenAPI."""
 
 
 def _serve(app: str, *, host: str, port: int, factory: bool = False) -> None:
@@ -39,41 +43,40 @@ def _serve(app: str, *, host: str, port: int, factory: bool = False) -> None:
     )
 
 
-def _port(default: int) -> int:
-    return int(os.environ.get("PORT", default))
+def _port(given: int | None, default: int) -> int:
+    return given or int(os.environ.get("PORT", default))
 
 
 @cli.command()
-def serve(
-    function: Annotated[str, typer.Argument(help="e.g. households.create_household or create_household")],
-    host: str = "0.0.0.0",
-    port: Annotated[int | None, typer.Option(help="default: $PORT, else 8080")] = None,
-) -> None:
-    """Serve one function (plus /healthz, /readyz, /metrics); SIGTERM lets in-flight requests finish."""
+@click.argument("function")
+@click.option("--host", default="0.0.0.0", show_default=True)
+@click.option("--port", type=int, help="default: $PORT, else 8080")
+def serve(function: str, host: str, port: int | None) -> None:
+    """Serve one FUNCTION (e.g. households.get_household or get_household) plus /healthz, /readyz and
+    /metrics. SIGTERM lets in-flight requests finish."""
     from functions.registry import module_path
 
     try:
         module = module_path(function)
     except KeyError as error:
-        raise typer.BadParameter(str(error.args[0])) from None
-    _serve(f"{module}:app", host=host, port=port or _port(8080))
+        raise click.BadParameter(str(error.args[0]), param_hint="FUNCTION") from None
+    _serve(f"{module}:app", host=host, port=_port(port, 8080))
 
 
 @cli.command()
-def gateway(
-    host: str = "0.0.0.0",
-    port: Annotated[int | None, typer.Option(help="default: $PORT, else 8000")] = None,
-) -> None:
+@click.option("--host", default="0.0.0.0", show_default=True)
+@click.option("--port", type=int, help="default: $PORT, else 8000")
+def gateway(host: str, port: int | None) -> None:
     """Serve every function in one process, with /openapi.json and /doc."""
-    _serve("functions.gateway:create_app", host=host, port=port or _port(8000), factory=True)
+    _serve("functions.gateway:create_app", host=host, port=_port(port, 8000), factory=True)
 
 
 @cli.command()
-def migrate(
-    action: Annotated[str, typer.Argument(help="upgrade, downgrade, check or current")] = "upgrade",
-    revision: Annotated[str | None, typer.Argument(help="default: head (upgrade), -1 (downgrade)")] = None,
-) -> None:
-    """Apply or undo schema migrations; `check` fails when the models and migrations differ."""
+@click.argument("action", type=click.Choice(["upgrade", "downgrade", "check", "current"]), default="upgrade")
+@click.argument("revision", required=False)
+def migrate(action: str, revision: str | None) -> None:
+    """Apply or undo schema migrations (REVISION: head for upgrade, -1 for downgrade by default);
+    `check` fails when the models and the migrations differ."""
     from alembic import command
 
     config = alembic_config()
@@ -83,10 +86,8 @@ def migrate(
         command.downgrade(config, revision or "-1")
     elif action == "check":
         command.check(config)
-    elif action == "current":
-        command.current(config, verbose=True)
     else:
-        raise typer.BadParameter("action must be upgrade, downgrade, check or current")
+        command.current(config, verbose=True)
 
 
 def alembic_config(database_url: str | None = None) -> Config:
@@ -101,22 +102,29 @@ def alembic_config(database_url: str | None = None) -> Config:
 
 
 @cli.command()
-def openapi(output: Path = ROOT / "openapi.json") -> None:
+@click.option("--output", type=click.Path(path_type=Path), default=ROOT / "openapi.json", show_default=True)
+def openapi(output: Path) -> None:
     """Write the OpenAPI document built from the function registry."""
     from functions import openapi as document
     from functions.registry import all_functions
 
     output.write_text(json.dumps(document.build(all_functions()), indent=2, sort_keys=True) + "\n")
-    typer.echo(f"wrote {output}")
+    click.echo(f"wrote {output}")
 
 
 @cli.command()
-def dev(
-    port: int = 8000,
-    data: Annotated[Path, typer.Option(help="where embedded PostgreSQL and Redis keep data")] = ROOT
-    / ".chorus",
-) -> None:
+@click.option("--port", type=int, default=8000, show_default=True)
+@click.option(
+    "--data",
+    type=click.Path(path_type=Path),
+    default=ROOT / ".chorus",
+    show_default=True,
+    help="where PostgreSQL, Redis and the emulator keep their data",
+)
+def dev(port: int, data: Path) -> None:
     """Run the whole system on embedded services: PostgreSQL, Redis, the Auth emulator, the gateway."""
+    from alembic import command
+
     from functions.devservices import running_services
 
     data.mkdir(parents=True, exist_ok=True)
@@ -124,14 +132,10 @@ def dev(
         os.environ.update(services.env())
         os.environ.setdefault("ENVIRONMENT", "development")
         os.environ.setdefault("PUBLIC_URL", f"http://localhost:{port}")
-        from alembic import command
-
         command.upgrade(alembic_config(), "head")
-        (data / "services.json").write_text(
-            json.dumps(services.env() | {"firebase_auth_emulator_host": services.firebase_auth_emulator_host})
-        )
+        (data / "services.json").write_text(json.dumps(services.env()))
         url = f"http://localhost:{port}"
-        typer.echo(
+        click.echo(
             f"\nChorus is running at {url}\n"
             f"  API docs:        {url}/doc\n"
             f"  Auth emulator:   http://{services.firebase_auth_emulator_host}\n"
@@ -142,28 +146,31 @@ def dev(
 
 
 @cli.command()
-def token(
-    email: str,
-    password: str = "chorus-dev-password",
-    emulator: Annotated[str | None, typer.Option(help="default: the running `chorus dev` emulator")] = None,
-) -> None:
-    """Print a Firebase ID token from the Auth emulator (signs the user up on first use)."""
+@click.argument("email")
+@click.option("--password", default="chorus-dev-password", show_default=True)
+@click.option("--emulator", help="host:port of the Auth emulator; default: the running `make run`")
+def token(email: str, password: str, emulator: str | None) -> None:
+    """Print a Firebase ID token for EMAIL from the Auth emulator (signs the user up on first use)."""
     from functions.devservices import sign_in, sign_up
 
-    host = emulator or os.environ.get("FIREBASE_AUTH_EMULATOR_HOST") or _dev_emulator_host()
-    project = os.environ.get("FIREBASE_PROJECT_ID", "demo-chorus")
+    host = (
+        emulator
+        or os.environ.get("FIREBASE_AUTH_EMULATOR_HOST")
+        or _dev_setting("FIREBASE_AUTH_EMULATOR_HOST")
+    )
+    project = os.environ.get("FIREBASE_PROJECT_ID") or _dev_setting("FIREBASE_PROJECT_ID")
     try:
         answer = sign_in(host, email, password, project_id=project)
     except Exception:
         answer = sign_up(host, email, password, project_id=project)
-    typer.echo(answer["idToken"])
+    click.echo(answer["idToken"])
 
 
-def _dev_emulator_host() -> str:
+def _dev_setting(name: str) -> str:
     state = ROOT / ".chorus" / "services.json"
     if not state.exists():
-        raise typer.BadParameter("no emulator found: start `make run` first or pass --emulator")
-    return str(json.loads(state.read_text())["firebase_auth_emulator_host"])
+        raise click.UsageError("no running Chorus found: start `make run` first, or pass --emulator")
+    return str(json.loads(state.read_text())[name])
 
 
 def main() -> None:
