@@ -16,8 +16,10 @@ help: ## List the targets
 	python3 -m venv .tools
 	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
+# Bytecode is compiled once here: some environments set PYTHONDONTWRITEBYTECODE, which would
+# otherwise make every process (tests start many) compile all its imports again.
 .venv/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
