@@ -302,13 +302,6 @@ _DB_DOWN = (
 )
 
 
-async def _server_error(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error", extra={"request_id": _rid(request)})
-    return problem(
-        request, 500, code="internal", title="Internal server error", detail="the error was logged"
-    )
-
-
 def _rid(request: Request) -> str:
     return str(request.scope.get("state", {}).get("request_id", ""))
 
@@ -327,7 +320,7 @@ class Observe:
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
-        status = 500
+        status = 0
         started = time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
@@ -339,6 +332,21 @@ class Observe:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # A bug, not bad input: log it once with the request id, answer a bare problem.
+            log.exception(
+                "unhandled error", extra={"request_id": request_id, "function": state.get("function")}
+            )
+            if status:
+                raise  # the response had begun; all we can do is drop the connection
+            response = problem(
+                Request(scope),
+                500,
+                code="internal",
+                title="Internal server error",
+                detail="the error was logged",
+            )
+            await response(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
             function = state.get("function", "-")
@@ -449,7 +457,6 @@ def build_app(functions: Sequence[Function], *, extra_routes: Sequence[BaseRoute
         exception_handlers={
             ChorusError: _chorus_error,
             HTTPException: _http_error,
-            Exception: _server_error,
         },
         lifespan=_lifespan,
     )

@@ -92,3 +92,19 @@ async def test_runtime_logs_one_json_line_per_request(
     line = JsonFormatter().format(record)
     assert '"function": "get_me"' in line
     assert '"status": 200' in line
+
+
+async def test_runtime_unexpected_error_is_problem_500_without_details() -> None:
+    from shared.http import Access, Call, Function, build_app
+
+    async def explode(call: Call) -> None:
+        """Fail the way a bug would."""
+        raise RuntimeError("secret internal detail")
+
+    app = build_app([Function(handler=explode, method="GET", path="/boom", access=Access.PUBLIC, tag="test")])
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        response = await http.get("/boom")
+    body = assert_problem(response, 500, "internal")
+    assert "secret" not in response.text
+    assert body["request_id"] == response.headers["x-request-id"]
