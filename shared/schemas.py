@@ -37,14 +37,16 @@ class _TimeZoneSchema:
 
 
 TimeZone = Annotated[str, AfterValidator(_check_timezone), _TimeZoneSchema]
-# Names people type: 1 to 80 characters, no control characters, no blanks at either end
-# (validated exactly as documented, so clients trim rather than the server guessing).
+# Names people type: 1 to 80 characters, no control characters (C0, DEL, C1), no space or
+# no-break space at either end. Spelled as code-point ranges, not `\s`, because regex dialects
+# (Rust in pydantic, ECMA in clients) disagree on what `\s` means. Clients trim; the server
+# validates exactly what it documents.
 DisplayText = Annotated[
     str,
     StringConstraints(
         min_length=1,
         max_length=80,
-        pattern=r"^[^\s\x00-\x1f\x7f](?:[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f])?$",
+        pattern=r"^[^\x00-\x20\x7f-\xa0](?:[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0])?$",
     ),
 ]
 RoleName = Literal["owner", "admin", "member", "child"]
