@@ -36,8 +36,11 @@ RUN uv sync --frozen --no-dev --no-default-groups \
 
 
 FROM ${PYTHON_IMAGE} AS runtime
+# Production unless told otherwise: the settings then refuse the emulator, demo projects and
+# default passwords. docker-compose.yml sets ENVIRONMENT=development for the local stack.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
+    ENVIRONMENT=production \
     PATH=/app/.venv/bin:$PATH
 # A fixed numeric id, so Kubernetes' runAsNonRoot can check it.
 RUN groupadd --system --gid 10001 chorus \

@@ -108,8 +108,11 @@ class Call(Generic[B, Q]):
         assert self.membership is not None, "only household operations have a membership"
         return self.membership
 
-    def path(self, name: str) -> Any:
-        return self.request.path_params[name]
+    def path_id(self, name: str) -> uuid.UUID:
+        """A `{name:uuid}` path parameter (Starlette's convertor already parsed it)."""
+        value = self.request.path_params[name]
+        assert isinstance(value, uuid.UUID)
+        return value
 
 
 Handler = Callable[[Call[Any, Any]], Awaitable[BaseModel | None]]
@@ -217,7 +220,7 @@ async def _parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
         raise UnsupportedMediaType("send the body as application/json")
     limit = get_settings().max_body_bytes
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isdecimal() and int(declared) > limit:
         raise PayloadTooLarge(f"the body may be at most {limit} bytes")
     chunks, size = [], 0
     async for chunk in request.stream():
@@ -292,13 +295,13 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     )
 
 
+# What a database outage looks like from here. OSError covers refused connections, missing
+# sockets and timeouts alike (asyncpg raises them bare while connecting).
 _DB_DOWN = (
     sqlalchemy.exc.OperationalError,
     sqlalchemy.exc.InterfaceError,
     sqlalchemy.exc.TimeoutError,
-    ConnectionError,
     OSError,
-    asyncio.TimeoutError,
 )
 
 

@@ -6,12 +6,12 @@ import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import case, delete, func, literal, select, update
+from sqlalchemy import case, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.errors import Conflict, Gone, NotFound, TooManyRequests
-from shared.households import _member_count, _public
+from shared.errors import Conflict, Forbidden, Gone, NotFound, TooManyRequests
+from shared.households import member_count, to_public
 from shared.models import Household, Invite, JoinThrottle, Membership, Role, User
 from shared.schemas import HouseholdPublic, InviteCreate, InvitePublic, InvitesPublic, InviteStatus
 from shared.settings import get_settings
@@ -20,8 +20,8 @@ from shared.settings import get_settings
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 10
 _CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1"})
-# How far back failures count, and the longest lockout.
-FAILURE_WINDOW = timedelta(hours=1)
+# Failures count until a day passes without one; the longest lockout is an hour.
+FAILURE_WINDOW = timedelta(days=1)
 MAX_LOCKOUT_SECONDS = 3600
 
 
@@ -67,10 +67,11 @@ def _public_invite(invite: Invite, now: datetime) -> InvitePublic:
     )
 
 
-async def create(
-    session: AsyncSession, *, household_id: uuid.UUID, user: User, data: InviteCreate
-) -> InvitePublic:
+async def create(session: AsyncSession, *, membership: Membership, data: InviteCreate) -> InvitePublic:
     """Create an invite; codes are random, so a collision just draws again."""
+    if data.role == "admin" and membership.role is not Role.OWNER:
+        raise Forbidden("only an owner can invite admins", code="owner-required")
+    household_id = membership.household_id
     now = datetime.now(UTC)
     for _ in range(5):
         invite_id = await session.scalar(
@@ -80,7 +81,7 @@ async def create(
                 household_id=household_id,
                 code=new_code(),
                 role=Role(data.role),
-                created_by=user.id,
+                created_by=membership.user_id,
                 expires_at=now + timedelta(hours=data.expires_in_hours),
                 max_uses=data.max_uses,
             )
@@ -103,7 +104,6 @@ async def list_for_household(session: AsyncSession, *, household_id: uuid.UUID) 
         select(Invite)
         .where(Invite.household_id == household_id)
         .order_by(Invite.created_at.desc(), Invite.id)
-        .limit(200)
     )
     data = [_public_invite(invite, now) for invite in invites]
     return InvitesPublic(data=data, count=len(data))
@@ -122,86 +122,96 @@ async def revoke(session: AsyncSession, *, household_id: uuid.UUID, invite_id: u
 
 
 async def join(session: AsyncSession, *, user: User, raw_code: str) -> HouseholdPublic:
-    """Join the household behind a code. Wrong codes count towards a growing lockout."""
+    """Join the household behind a code. Unknown codes count towards a growing lockout."""
     user_id = user.id  # rollbacks below expire `user`; ids stay valid
-    await _refuse_if_locked(session, user_id=user_id)
+    await _hold_throttle(session, user_id=user_id)
     code = normalize_code(raw_code)
-    if code is None:
+    invite = await session.scalar(select(Invite).where(Invite.code == code)) if code else None
+    if invite is None:
         await _record_failure(session, user_id=user_id)
         raise NotFound("no invite has that code; check it and try again", code="invite-not-found")
+    invite_id, household_id = invite.id, invite.household_id
+    if await session.get(Membership, (household_id, user_id)) is not None:
+        await session.rollback()
+        raise Conflict("you are already a member of this household", code="already-member")
 
     # One statement claims a use, so two people racing for the last use cannot both get in.
-    claimed = (
-        await session.execute(
-            update(Invite)
-            .where(
-                Invite.code == code,
-                Invite.revoked_at.is_(None),
-                Invite.expires_at > func.now(),
-                Invite.uses < Invite.max_uses,
-            )
-            .values(uses=Invite.uses + 1)
-            .returning(Invite.household_id, Invite.role)
+    role = await session.scalar(
+        update(Invite)
+        .where(
+            Invite.id == invite_id,
+            Invite.revoked_at.is_(None),
+            Invite.expires_at > func.now(),
+            Invite.uses < Invite.max_uses,
         )
-    ).first()
-    if claimed is None:
+        .values(uses=Invite.uses + 1)
+        .returning(Invite.role)
+    )
+    if role is None:
         await session.rollback()
-        await _explain_unusable(session, user_id=user_id, code=code)
-    household_id, role = claimed  # type: ignore[misc]
+        raise _unusable(await session.get_one(Invite, invite_id, populate_existing=True))
     joined = await session.scalar(
         insert(Membership)
         .values(household_id=household_id, user_id=user_id, role=role)
         .on_conflict_do_nothing()
         .returning(literal(True))
     )
-    if not joined:
+    if not joined:  # the same person joining twice at once
         await session.rollback()
         raise Conflict("you are already a member of this household", code="already-member")
-    await session.execute(delete(JoinThrottle).where(JoinThrottle.user_id == user_id))
     await session.commit()
     household = await session.get_one(Household, household_id)
-    return _public(household, role, await _member_count(session, household_id))
+    return to_public(household, role, await member_count(session, household_id))
 
 
-async def _explain_unusable(session: AsyncSession, *, user_id: uuid.UUID, code: str) -> None:
-    """Raise the precise reason a code could not be used."""
-    invite = await session.scalar(select(Invite).where(Invite.code == code))
-    if invite is None:
-        await _record_failure(session, user_id=user_id)
-        raise NotFound("no invite has that code; check it and try again", code="invite-not-found")
-    if await session.get(Membership, (invite.household_id, user_id)) is not None:
-        raise Conflict("you are already a member of this household", code="already-member")
-    status = _status(invite, await session.scalar(select(func.now())) or datetime.now(UTC))
+def _unusable(invite: Invite) -> Gone:
+    """The precise reason a code that exists cannot be used."""
     reasons = {
         "revoked": ("this invite was revoked; ask for a new one", "invite-revoked"),
         "used_up": ("this invite has been used up; ask for a new one", "invite-used-up"),
         "expired": ("this invite has expired; ask for a new one", "invite-expired"),
     }
-    detail, error_code = reasons.get(status, ("this invite cannot be used", "invite-unusable"))
-    raise Gone(detail, code=error_code)
+    detail, code = reasons.get(
+        _status(invite, datetime.now(UTC)), ("this invite cannot be used", "invite-unusable")
+    )
+    return Gone(detail, code=code)
 
 
-async def _refuse_if_locked(session: AsyncSession, *, user_id: uuid.UUID) -> None:
+async def _hold_throttle(session: AsyncSession, *, user_id: uuid.UUID) -> None:
+    """Lock the caller's throttle row for this transaction and refuse while they are locked out.
+
+    Holding the row until the failure is recorded makes parallel guesses wait their turn, so
+    they cannot all slip past the check before any of them counts.
+    """
+    await session.execute(
+        insert(JoinThrottle)
+        .values(user_id=user_id, failures=0, last_failure_at=func.now(), locked_until=None)
+        .on_conflict_do_nothing()
+    )
     locked_until = await session.scalar(
-        select(JoinThrottle.locked_until).where(JoinThrottle.user_id == user_id)
+        select(JoinThrottle.locked_until).where(JoinThrottle.user_id == user_id).with_for_update()
     )
     now = datetime.now(UTC)
     if locked_until is not None and locked_until > now:
+        await session.rollback()
         wait = int((locked_until - now).total_seconds()) + 1
         raise TooManyRequests(
-            f"too many wrong invite codes; try again in {wait} seconds",
-            retry_after=wait,
-            code="join-locked",
+            f"too many wrong invite codes; try again in {wait} seconds", retry_after=wait, code="join-locked"
         )
 
 
 async def _record_failure(session: AsyncSession, *, user_id: uuid.UUID) -> None:
-    """Count a wrong code; from the Nth in an hour on, lock for 30 s, doubling up to an hour."""
+    """Count a wrong code; from the Nth within a day on, lock for 30 s, doubling up to an hour.
+
+    Per user only, and new accounts are free: the real protection is the 50 bits of a code.
+    This makes guessing from one account slow and shows up in the logs as 429s.
+    """
     threshold = get_settings().join_failures_before_lockout
     now = func.now()
     recent = JoinThrottle.last_failure_at > now - FAILURE_WINDOW
     failures = case((recent, JoinThrottle.failures + 1), else_=1)
-    lockout = func.least(30 * func.power(2, func.greatest(failures - threshold, 0)), MAX_LOCKOUT_SECONDS)
+    doublings = func.least(func.greatest(failures - threshold, 0), 7)  # 30 s * 2^7 > an hour
+    lockout = func.least(30 * func.power(2, doublings), MAX_LOCKOUT_SECONDS)
     statement = insert(JoinThrottle).values(
         user_id=user_id, failures=1, last_failure_at=now, locked_until=None
     )

@@ -42,7 +42,6 @@ class Settings(BaseSettings):
     recent_sign_in_seconds: int = Field(default=300, ge=30)
     token_clock_skew_seconds: int = Field(default=5, ge=0, le=60)
 
-    invite_default_ttl_hours: int = Field(default=168, ge=1)
     join_failures_before_lockout: int = Field(default=5, ge=1)
 
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)

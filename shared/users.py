@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 
 from sqlalchemy import and_, select
@@ -13,12 +14,17 @@ from shared.models import Membership, User
 from shared.schemas import UserPublic, UserUpdate
 
 
+def clean_name(text: str | None) -> str | None:
+    """A display name from text the user controls elsewhere (their Firebase profile): no control or
+    format characters (bidi overrides included), single spaces, at most 80 characters."""
+    spaced = " ".join((text or "").split())  # tabs and newlines become spaces first
+    kept = "".join(ch for ch in spaced if unicodedata.category(ch)[0] != "C")
+    return " ".join(kept.split())[:80].strip() or None
+
+
 def _default_name(claims: Claims) -> str:
-    if claims.name and claims.name.strip():
-        return claims.name.strip()[:80]
-    if claims.email:
-        return claims.email.split("@", 1)[0][:80] or "Member"
-    return "Member"
+    local_part = claims.email.split("@", 1)[0] if claims.email else None
+    return clean_name(claims.name) or clean_name(local_part) or "Member"
 
 
 async def resolve_caller(

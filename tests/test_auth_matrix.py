@@ -18,8 +18,8 @@ from functions.openapi import openapi_path
 from functions.registry import all_functions
 from shared.http import Access, Function
 from shared.settings import get_settings
-from tests.plugin import FirebaseUser, MakeUser
-from tests.utils import add_member, assert_problem, create_household, forge_token
+from tests.plugin import FirebaseUser, MakeUser, ServedFunction
+from tests.utils import add_member, assert_problem, create_household, create_invite, forge_token, me
 
 FUNCTIONS = [fn for fn in all_functions() if fn.access is not Access.PUBLIC]
 HOUSEHOLD_FUNCTIONS = [fn for fn in FUNCTIONS if fn.access.household_role is not None]
@@ -93,17 +93,31 @@ async def test_every_admin_operation_refuses_plain_members(
 
 
 async def test_refused_calls_change_nothing(client: httpx.AsyncClient, setting: dict[str, Any]) -> None:
-    household, owner = setting["household"], setting["owner"]
+    household, owner, member = setting["household"], setting["owner"], setting["member"]
+    invite = await create_invite(client, owner, household["id"])
+    member_id = (await me(client, member))["id"]
+
+    async def snapshot() -> tuple[Any, ...]:
+        base = f"/api/households/{household['id']}"
+        return (
+            (await client.get(base, headers=owner.headers())).json(),
+            (await client.get(f"{base}/members", headers=owner.headers())).json(),
+            (await client.get(f"{base}/invites", headers=owner.headers())).json(),
+        )
+
+    def url(fn: Function) -> str:
+        ids = {"household_id": household["id"], "user_id": member_id, "invite_id": invite["id"]}
+        return re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], openapi_path(fn.path))
+
+    body = {"name": "Taken", "role": "owner", "code": invite["code"]}
+    before = await snapshot()
     for fn in HOUSEHOLD_FUNCTIONS:
-        url = _url(fn, household["id"])
-        await _call(client, fn, url, setting["stranger"].headers())
-        await _call(client, fn, url, {})
+        await client.request(fn.method, url(fn), headers=setting["stranger"].headers(), json=body)
+    for fn in FUNCTIONS:
+        await client.request(fn.method, url(fn), headers={}, json=body)
     for fn in ADMIN_FUNCTIONS:
-        await _call(client, fn, _url(fn, household["id"]), setting["member"].headers())
-    after = await client.get(f"/api/households/{household['id']}", headers=owner.headers())
-    assert after.status_code == 200
-    assert after.json()["name"] == "Matrix"
-    assert after.json()["member_count"] == 2
+        await client.request(fn.method, url(fn), headers=member.headers(), json=body)
+    assert await snapshot() == before
 
 
 @pytest.fixture
@@ -124,3 +138,45 @@ async def test_every_operation_refuses_unsigned_tokens_outside_emulator_mode(
     response = await _call(client, fn, _url(fn, setting["household"]["id"]), owner.headers())
     body = assert_problem(response, 401, "invalid-token")
     assert "kid" in body["detail"] or "algorithm" in body["detail"]
+
+
+async def test_production_process_verifies_tokens_without_google_credentials(
+    make_user: MakeUser, serve_function: ServedFunction
+) -> None:
+    """A fresh production process (no emulator, no service account) refuses unsigned tokens
+    with 401; it must not fail on missing Application Default Credentials (a 500)."""
+    user = make_user()
+    served = serve_function(
+        "me.get_me",
+        env={
+            "ENVIRONMENT": "production",
+            "FIREBASE_PROJECT_ID": "chorus-prod",
+            "FIREBASE_AUTH_EMULATOR_HOST": "",
+            "DATABASE_URL": "postgresql+asyncpg://chorus:not-a-default@127.0.0.1:9/chorus",
+        },
+    )
+    prod_token = forge_token(
+        user.id_token, aud="chorus-prod", iss="https://securetoken.google.com/chorus-prod"
+    )
+    async with httpx.AsyncClient(base_url=served.url, timeout=10) as http:
+        for headers in ({}, user.headers(), {"Authorization": f"Bearer {prod_token}"}):
+            response = await http.get("/api/me", headers=headers)
+            assert_problem(response, 401)
+
+
+@pytest.mark.parametrize(
+    ("claims", "case"),
+    [
+        ({"exp": "soon"}, "exp not a number"),
+        ({"exp": None}, "exp null"),
+        ({"auth_time": "yesterday"}, "auth_time not a number"),
+        ({"iat": True}, "iat boolean"),
+    ],
+)
+async def test_malformed_claims_are_401_not_500(
+    client: httpx.AsyncClient, make_user: MakeUser, claims: dict[str, Any], case: str
+) -> None:
+    user = make_user()
+    token = forge_token(user.id_token, **claims)
+    response = await client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+    assert_problem(response, 401, "invalid-token")

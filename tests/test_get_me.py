@@ -3,7 +3,7 @@ from __future__ import annotations
 import httpx
 
 from tests.plugin import FirebaseUser, MakeUser
-from tests.utils import assert_problem, me
+from tests.utils import assert_problem, forge_token, me
 
 
 async def test_get_me_creates_user_on_first_sight(client: httpx.AsyncClient, make_user: MakeUser) -> None:
@@ -46,3 +46,23 @@ async def test_update_me_rejects_unknown_fields_and_blank_names(
     assert_problem(
         await client.patch("/api/me", headers=user.headers(), json={"display_name": "a\x00b"}), 422
     )
+
+
+async def test_get_me_cleans_display_name_from_token(client: httpx.AsyncClient, make_user: MakeUser) -> None:
+    """The token's name claim comes from the user's Firebase profile: never trusted as is."""
+    user = make_user()
+    fresh_uid = f"{user.uid}-x"
+    token = forge_token(
+        user.id_token, sub=fresh_uid, user_id=fresh_uid, name="  Bob\x00\u202e  the\tBuilder "
+    )
+    response = await client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.text
+    assert response.json()["display_name"] == "Bob the Builder"
+
+    junk = forge_token(
+        user.id_token, sub=f"{user.uid}-y", user_id=f"{user.uid}-y", name="\u200b\x01", email=5
+    )
+    response = await client.get("/api/me", headers={"Authorization": f"Bearer {junk}"})
+    assert response.status_code == 200, response.text
+    assert response.json()["display_name"] == "Member"
+    assert response.json()["email"] is None

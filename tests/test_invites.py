@@ -155,3 +155,46 @@ async def test_revoke_invite_of_other_household_is_404(
     )
     assert_problem(response, 404, "invite-not-found")
     assert (await join(client, a, invite["code"])).status_code == 200
+
+
+async def test_join_household_success_does_not_reset_wrong_code_count(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    owner, guesser = make_user("owner"), make_user("guesser")
+    household = await create_household(client, owner)
+    invite = await create_invite(client, owner, household["id"], max_uses=10)
+    for guess in ("AAAAA-AAAAA", "BBBBB-BBBBB", "CCCCC-CCCCC", "DDDDD-DDDDD"):
+        assert_problem(await join(client, guesser, guess), 404)
+    assert (await join(client, guesser, invite["code"])).status_code == 200
+    assert (
+        await client.post(f"/api/households/{household['id']}/leave", headers=guesser.headers())
+    ).status_code == 204
+    assert_problem(await join(client, guesser, "EEEEE-EEEEE"), 404)  # the fifth wrong code
+    assert_problem(await join(client, guesser, invite["code"]), 429, "join-locked")
+
+
+async def test_join_household_parallel_guesses_wait_their_turn(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    guesser = make_user("guesser")
+    await client.get("/api/me", headers=guesser.headers())
+    guesses = [f"{i:05d}-ZZZZZ" for i in range(12)]
+    responses = await asyncio.gather(*(join(client, guesser, guess) for guess in guesses))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [404] * 5 + [429] * 7, [r.text for r in responses]
+
+
+async def test_join_household_lockout_is_capped_after_many_failures(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    guesser = make_user("guesser")
+    await client.get("/api/me", headers=guesser.headers())
+    await _sql(
+        "INSERT INTO join_throttles (user_id, failures, last_failure_at) "
+        "SELECT id, 5000, now() FROM users WHERE firebase_uid = :uid",
+        uid=guesser.uid,
+    )
+    assert_problem(await join(client, guesser, "AAAAA-AAAAA"), 404)
+    locked = await join(client, guesser, "AAAAA-AAAAA")
+    assert_problem(locked, 429, "join-locked")
+    assert 3500 <= int(locked.headers["retry-after"]) <= 3601

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from shared.db import session_scope
 from tests.plugin import MakeUser, ServedFunction
-from tests.utils import assert_problem, create_household
+from tests.utils import assert_problem, create_household, wait_for_lock_waiters
 
 
 async def test_serve_one_function_and_its_ops_routes(
@@ -55,7 +55,7 @@ async def test_serve_sigterm_lets_in_flight_request_finish(
         slow = asyncio.create_task(
             http.patch(f"/api/households/{household['id']}", headers=owner.headers(), json={"name": "After"})
         )
-        await _until_waiting_on_lock()
+        await wait_for_lock_waiters()
         os.kill(served.process.pid, signal.SIGTERM)
         await asyncio.sleep(1.0)
         assert served.process.poll() is None, "the server quit with a request in flight"
@@ -68,18 +68,6 @@ async def test_serve_sigterm_lets_in_flight_request_finish(
     # Uvicorn re-raises the SIGTERM after its graceful shutdown, so "killed by SIGTERM" is clean.
     assert code in (0, -signal.SIGTERM)
     assert time.monotonic() - started < 10
-
-
-async def _until_waiting_on_lock() -> None:
-    for _ in range(100):
-        async with session_scope() as probe:
-            waiting = await probe.scalar(
-                text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
-            )
-        if waiting:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the request never reached the database")
 
 
 async def test_serve_answers_503_while_database_is_down(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from typing import Any, Protocol
@@ -78,3 +79,20 @@ def assert_problem(response: httpx.Response, status: int, code: str | None = Non
     if code is not None:
         assert body["type"] == f"/problems/{code}", body
     return body
+
+
+async def wait_for_lock_waiters() -> None:
+    """Return once some database session is waiting for a lock (a request reached its SELECT … FOR UPDATE)."""
+    from sqlalchemy import text
+
+    from shared.db import session_scope
+
+    for _ in range(200):
+        async with session_scope() as probe:
+            waiting = await probe.scalar(
+                text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            )
+        if waiting:
+            return
+        await asyncio.sleep(0.025)
+    raise AssertionError("no request reached the database lock")

@@ -7,8 +7,8 @@ from shared.http import Access, Call, Function, lambda_handler
 
 
 async def delete_household(call: Call) -> None:
-    """Delete a household and everything in it; needs a sign-in within the last 5 minutes."""
-    await households.delete_household(call.session, membership=call.member, claims=call.auth_claims)
+    """Delete a household and everything in it; needs a recent sign-in."""
+    await households.delete(call.session, membership=call.member, claims=call.auth_claims)
 
 
 function = Function(

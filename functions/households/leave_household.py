@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from shared import households
+from shared import members
 from shared.http import Access, Call, Function, lambda_handler
 
 
 async def leave_household(call: Call) -> None:
     """Leave a household; the last owner must hand over first."""
-    await households.leave(call.session, membership=call.member)
+    await members.leave(call.session, membership=call.member)
 
 
 function = Function(

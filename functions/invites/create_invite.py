@@ -9,9 +9,7 @@ from shared.schemas import InviteCreate, InvitePublic
 
 async def create_invite(call: Call[InviteCreate]) -> InvitePublic:
     """Create an invite code for a household."""
-    return await invites.create(
-        call.session, household_id=call.member.household_id, user=call.user, data=call.body
-    )
+    return await invites.create(call.session, membership=call.member, data=call.body)
 
 
 function = Function(

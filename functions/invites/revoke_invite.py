@@ -9,7 +9,7 @@ from shared.http import Access, Call, Function, lambda_handler
 async def revoke_invite(call: Call) -> None:
     """Revoke an invite so its code no longer works."""
     await invites.revoke(
-        call.session, household_id=call.member.household_id, invite_id=call.path("invite_id")
+        call.session, household_id=call.member.household_id, invite_id=call.path_id("invite_id")
     )
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from shared import households
+from shared import members
 from shared.http import Access, Call, Function, lambda_handler
 from shared.schemas import MembersPublic
 
 
 async def list_members(call: Call) -> MembersPublic:
     """The members of a household and their roles."""
-    return await households.list_members(call.session, household_id=call.member.household_id)
+    return await members.list_for_household(call.session, household_id=call.member.household_id)
 
 
 function = Function(

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from shared import households
+from shared import members
 from shared.http import Access, Call, Function, lambda_handler
 
 
 async def remove_member(call: Call) -> None:
     """Remove someone from a household."""
-    await households.remove_member(call.session, membership=call.member, user_id=call.path("user_id"))
+    await members.remove(call.session, membership=call.member, user_id=call.path_id("user_id"))
 
 
 function = Function(

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from shared import households
+from shared import members
 from shared.http import Access, Call, Function, lambda_handler
 from shared.schemas import MemberPublic, MemberUpdate
 
 
 async def update_member(call: Call[MemberUpdate]) -> MemberPublic:
     """Change a member's role; a household always keeps an owner."""
-    return await households.update_member(
-        call.session, membership=call.member, user_id=call.path("user_id"), data=call.body
+    return await members.update(
+        call.session, membership=call.member, user_id=call.path_id("user_id"), data=call.body
     )
 
 
