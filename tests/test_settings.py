@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from pydantic import ValidationError
 
@@ -58,3 +60,11 @@ def test_settings_production_accepts_real_configuration() -> None:
 
 def test_settings_development_allows_defaults() -> None:
     assert Settings(environment="development", firebase_auth_emulator_host="127.0.0.1:9099").emulator
+
+
+def test_settings_every_variable_is_documented_in_env_example() -> None:
+    from pathlib import Path
+
+    example = (Path(__file__).resolve().parents[1] / ".env.example").read_text()
+    documented = {line.split("=", 1)[0] for line in example.splitlines() if re.match(r"^[A-Z_]+=", line)}
+    assert {name.upper() for name in Settings.model_fields} <= documented
