@@ -16,7 +16,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, Generic
+from typing import Any, Generic, get_origin
 
 import sqlalchemy.exc
 from pydantic import BaseModel, ValidationError
@@ -239,7 +239,10 @@ def _parse_query(request: Request, model: type[BaseModel]) -> BaseModel:
     params: dict[str, Any] = {}
     for key in request.query_params:
         values = request.query_params.getlist(key)
-        params[key] = values if len(values) > 1 else values[0]
+        field = model.model_fields.get(key)
+        # A list field takes `?tag=a` as ["a"]; a repeated scalar stays a list, so it fails loudly.
+        many = field is not None and get_origin(field.annotation) in (list, set, tuple, frozenset)
+        params[key] = values if many or len(values) > 1 else values[0]
     try:
         return model.model_validate(params)
     except ValidationError as error:

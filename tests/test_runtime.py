@@ -108,3 +108,33 @@ async def test_runtime_unexpected_error_is_problem_500_without_details() -> None
     body = assert_problem(response, 500, "internal")
     assert "secret" not in response.text
     assert body["request_id"] == response.headers["x-request-id"]
+
+
+async def test_runtime_query_parameters_are_validated() -> None:
+    from pydantic import BaseModel
+
+    from shared.http import Access, Call, Function, build_app
+
+    class Page(BaseModel):
+        limit: int = 20
+        tags: list[str] = []
+
+    async def echo_page(call: Call[None, Page]) -> Page:
+        """Echo the parsed query."""
+        return call.query
+
+    app = build_app(
+        [
+            Function(
+                handler=echo_page, method="GET", path="/page", access=Access.PUBLIC, tag="test", query=Page
+            )
+        ]
+    )
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        response = await http.get("/page", params=[("limit", "5"), ("tags", "a"), ("tags", "b")])
+        assert response.json() == {"limit": 5, "tags": ["a", "b"]}
+        assert (await http.get("/page")).json() == {"limit": 20, "tags": []}
+        assert (await http.get("/page?tags=solo")).json() == {"limit": 20, "tags": ["solo"]}
+        assert_problem(await http.get("/page?limit=1&limit=2"), 422)
+        body = assert_problem(await http.get("/page?limit=many"), 422, "validation-failed")
+        assert body["errors"][0]["loc"] == ["query", "limit"]
