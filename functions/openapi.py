@@ -120,6 +120,16 @@ def _parameters(fn: Function) -> list[dict[str, Any]]:
         {"name": name, "in": "path", "required": True, "schema": _FORMATS.get(kind or "", {"type": "string"})}
         for name, kind in _PARAM.findall(fn.path)
     ]
+    if fn.idempotent:
+        params.append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "description": "Retries with the same key get the first answer again",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+            }
+        )
     if fn.query:
         schema = fn.query.model_json_schema()
         required = set(schema.get("required", []))

@@ -68,17 +68,27 @@ _HTTP_TITLES = {
 
 
 class Access(enum.Enum):
-    """Who may call an operation. Household levels need `{household_id}` in the path."""
+    """Who may call an operation. Household levels need `{household_id}` in the path.
+
+    MEMBER is anyone in the household (children included); ADULT is a member who is not a child.
+    """
 
     PUBLIC = "public"
     USER = "user"
     MEMBER = "member"
+    ADULT = "adult"
     ADMIN = "admin"
     OWNER = "owner"
 
     @property
     def household_role(self) -> Role | None:
-        return {Access.MEMBER: Role.CHILD, Access.ADMIN: Role.ADMIN, Access.OWNER: Role.OWNER}.get(self)
+        """The least role that may call it, for household operations."""
+        return {
+            Access.MEMBER: Role.CHILD,
+            Access.ADULT: Role.MEMBER,
+            Access.ADMIN: Role.ADMIN,
+            Access.OWNER: Role.OWNER,
+        }.get(self)
 
 
 @dataclass(slots=True)
@@ -108,6 +118,11 @@ class Call(Generic[B, Q]):
         assert self.membership is not None, "only household operations have a membership"
         return self.membership
 
+    @property
+    def idempotency_key(self) -> str | None:
+        """The Idempotency-Key header, if sent (length checked by the runtime)."""
+        return self.request.headers.get("idempotency-key") or None
+
     def path_id(self, name: str) -> uuid.UUID:
         """A `{name:uuid}` path parameter (Starlette's convertor already parsed it)."""
         value = self.request.path_params[name]
@@ -133,6 +148,8 @@ class Function:
     status_code: int = 200
     # Statuses the handler itself may answer with, besides the ones every operation has.
     errors: tuple[int, ...] = ()
+    # Retries carrying the same Idempotency-Key header get the first answer again.
+    idempotent: bool = False
     name: str = field(default="")
     summary: str = field(default="")
 
@@ -149,7 +166,8 @@ class Function:
         codes = {self.status_code, 400, 404, 405, 413, 415, 422, 503, *self.errors}
         if self.access is not Access.PUBLIC:
             codes.add(401)
-        if self.access in (Access.ADMIN, Access.OWNER):
+        role = self.access.household_role
+        if role is not None and role is not Role.CHILD:
             codes.add(403)
         return sorted(codes)
 
@@ -184,6 +202,10 @@ def _endpoint(fn: Function) -> Callable[[Request], Awaitable[Response]]:
                             f"{fn.name} needs the {household_role.value} role in this household",
                             code="role-required",
                         )
+                if fn.idempotent and len(request.headers.get("idempotency-key", "")) > 200:
+                    raise BadRequest(
+                        "Idempotency-Key may be at most 200 characters", code="bad-idempotency-key"
+                    )
                 body = await _parse_body(request, fn.request) if fn.request else None
                 query = _parse_query(request, fn.query) if fn.query else None
                 call: Call[Any, Any] = Call(request, session, claims, caller, membership, body, query)

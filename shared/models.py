@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
+    Text,
+    UniqueConstraint,
     func,
 )
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Stable constraint names, so migrations can drop and alter them.
@@ -53,16 +60,21 @@ def _now(*, on_update: bool = False) -> Mapped[datetime]:
     )
 
 
-def _role_column() -> Mapped[Role]:
-    role = Enum(
-        Role,
-        name="role",
+def _enum(kind: type[enum.StrEnum], name: str) -> Enum:
+    """A string column limited to the enum's values by a CHECK constraint (easier to migrate than
+    a PostgreSQL enum type)."""
+    return Enum(
+        kind,
+        name=name,
         native_enum=False,
         create_constraint=True,
         length=16,
         values_callable=lambda members: [member.value for member in members],
     )
-    return mapped_column(role)
+
+
+def _role_column() -> Mapped[Role]:
+    return mapped_column(_enum(Role, "role"))
 
 
 class User(Base):
@@ -133,3 +145,161 @@ class JoinThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer)
     last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Strategy(enum.StrEnum):
+    FIXED = "fixed"
+    ROUND_ROBIN = "round_robin"
+    LEAST_LOADED = "least_loaded"
+    RANDOM = "random"
+
+
+class Mode(enum.StrEnum):
+    ONE_OF = "one_of"  # one occurrence; whoever completes it closes it
+    EACH_OF = "each_of"  # every eligible member gets their own occurrence
+    POOL = "pool"  # unassigned until someone claims it
+
+
+class MissedPolicy(enum.StrEnum):
+    KEEP_OPEN = "keep_open"  # stays overdue
+    ROLL_FORWARD = "roll_forward"  # marked missed; the next one is created
+    AUTO_SKIP = "auto_skip"  # marked skipped; the next one is created
+
+
+class Status(enum.StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    SKIPPED = "skipped"
+    MISSED = "missed"
+
+
+class Event(enum.StrEnum):
+    """What a history row records."""
+
+    DONE = "done"
+    UNDONE = "undone"
+    SKIPPED = "skipped"
+    MISSED = "missed"
+
+
+class Chore(Base):
+    __tablename__ = "chores"
+    __table_args__ = (
+        CheckConstraint("effort_minutes BETWEEN 1 AND 1440", name="effort_range"),
+        CheckConstraint("points BETWEEN 0 AND 1000", name="points_range"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    household_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("households.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(120))
+    notes: Mapped[str] = mapped_column(Text, server_default="")
+    room: Mapped[str | None] = mapped_column(String(60))
+    labels: Mapped[list[str]] = mapped_column(ARRAY(String(40)), server_default="{}")
+    effort_minutes: Mapped[int] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(Integer)
+    strategy: Mapped[Strategy] = mapped_column(_enum(Strategy, "strategy"))
+    mode: Mapped[Mode] = mapped_column(_enum(Mode, "mode"))
+    missed_policy: Mapped[MissedPolicy] = mapped_column(_enum(MissedPolicy, "missed_policy"))
+    # The schedule as the editor sent it, and the RFC 5545 rule compiled from it: the rule, its local
+    # start and the household's time zone are what expansion uses.
+    schedule: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    rrule: Mapped[str] = mapped_column(String(500))
+    dtstart: Mapped[datetime] = mapped_column(DateTime(timezone=False))
+    all_day: Mapped[bool] = mapped_column(Boolean)
+    anchor: Mapped[str] = mapped_column(String(16))
+    paused: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now(on_update=True)
+
+
+class ChoreMember(Base):
+    """Who may be assigned a chore, in rotation order."""
+
+    __tablename__ = "chore_members"
+
+    chore_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("chores.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class Occurrence(Base):
+    """One due instance of a chore. Unique per (chore, due time, member it is for), so jobs can
+    insert blindly and a second run adds nothing."""
+
+    __tablename__ = "occurrences"
+    __table_args__ = (
+        UniqueConstraint(
+            "chore_id",
+            "due_at",
+            "for_user_id",
+            name="uq_occurrences_slot",
+            postgresql_nulls_not_distinct=True,
+        ),
+        Index("ix_occurrences_household_due", "household_id", "due_at"),
+        Index("ix_occurrences_open_due", "due_at", postgresql_where="status = 'open'"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    chore_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("chores.id", ondelete="CASCADE"))
+    household_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # When it may be done from (the local day's start for all-day chores, else the due time).
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # "each of" chores have one occurrence per member; NULL for "one of" and pool chores.
+    for_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    assignee_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    assignment_reason: Mapped[str] = mapped_column(Text, server_default="")
+    status: Mapped[Status] = mapped_column(_enum(Status, "status"), server_default=Status.OPEN.value)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now(on_update=True)
+
+
+class HistoryEntry(Base):
+    """Append-only history: completions, undos, skips and misses, with the points they moved.
+    An undo is a new row with negative points, never a delete."""
+
+    __tablename__ = "history"
+    __table_args__ = (
+        UniqueConstraint("actor_id", "idempotency_key", name="uq_history_idempotency"),
+        Index("ix_history_household_created", "household_id", "created_at"),
+        Index("ix_history_credited_created", "credited_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    household_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"))
+    chore_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("chores.id", ondelete="CASCADE"), index=True)
+    # SET NULL: when a schedule change replaces an open occurrence, its history stays.
+    occurrence_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("occurrences.id", ondelete="SET NULL"), index=True
+    )
+    event: Mapped[Event] = mapped_column(_enum(Event, "event"))
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Who gets the credit: the assignee when someone completes on their behalf.
+    credited_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    note: Mapped[str] = mapped_column(Text, server_default="")
+    points: Mapped[int] = mapped_column(Integer, server_default="0")
+    effort_minutes: Mapped[int] = mapped_column(Integer, server_default="0")
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _now()
+
+
+class AwayPeriod(Base):
+    """A member is away on these local dates (inclusive): rotation passes over them."""
+
+    __tablename__ = "away_periods"
+    __table_args__ = (CheckConstraint("ends_on >= starts_on", name="ordered"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    household_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = _now()

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from importlib import resources
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, GetJsonSchemaHandler, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    StringConstraints,
+    model_validator,
+)
 from pydantic_core import CoreSchema
+
+from shared.schedules import Schedule
 
 
 @cache
@@ -142,3 +153,257 @@ class JoinRequest(Input):
     code: Annotated[str, StringConstraints(min_length=1, max_length=32)] = Field(
         description="The invite code; case, spaces and dashes do not matter"
     )
+
+
+# --- Chores and occurrences ----------------------------------------------------------------------
+
+StrategyName = Literal["fixed", "round_robin", "least_loaded", "random"]
+ModeName = Literal["one_of", "each_of", "pool"]
+MissedPolicyName = Literal["keep_open", "roll_forward", "auto_skip"]
+StatusName = Literal["open", "done", "skipped", "missed"]
+Title = Annotated[
+    str,
+    StringConstraints(
+        min_length=1,
+        max_length=120,
+        pattern=r"^[^\x00-\x20\x7f-\xa0](?:[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0])?$",
+    ),
+]
+Label = Annotated[
+    str,
+    StringConstraints(
+        min_length=1,
+        max_length=40,
+        pattern=r"^[^\x00-\x20\x7f-\xa0](?:[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0])?$",
+    ),
+]
+Eligible = Annotated[
+    list[uuid.UUID],
+    Field(
+        min_length=1,
+        max_length=50,
+        json_schema_extra={"uniqueItems": True},
+        description="Members in rotation order",
+    ),
+    AfterValidator(lambda ids: _unique(ids, "eligible")),
+]
+Labels = Annotated[
+    list[Label],
+    Field(max_length=10, json_schema_extra={"uniqueItems": True}),
+    AfterValidator(lambda v: _unique(v, "labels")),
+]
+
+
+def _unique(values: list[Any], what: str) -> list[Any]:
+    if len(set(values)) != len(values):
+        raise ValueError(f"{what} lists an entry twice")
+    return values
+
+
+class ChoreCreate(Input):
+    title: Title
+    notes: str = Field(default="", max_length=2000)
+    room: Label | None = None
+    labels: Labels = []
+    effort_minutes: int = Field(default=15, ge=1, le=1440)
+    points: int = Field(default=1, ge=0, le=1000)
+    eligible: Eligible
+    strategy: StrategyName = "round_robin"
+    mode: ModeName = "one_of"
+    missed_policy: MissedPolicyName = "roll_forward"
+    schedule: Schedule
+    paused: bool = False
+
+
+class ChoreUpdate(Input):
+    title: Title | None = None
+    notes: str | None = Field(default=None, max_length=2000)
+    room: Label | None = None
+    labels: Labels | None = None
+    effort_minutes: int | None = Field(default=None, ge=1, le=1440)
+    points: int | None = Field(default=None, ge=0, le=1000)
+    eligible: Eligible | None = None
+    strategy: StrategyName | None = None
+    mode: ModeName | None = None
+    missed_policy: MissedPolicyName | None = None
+    schedule: Schedule | None = None
+    paused: bool | None = None
+
+
+class EligibleMember(BaseModel):
+    user_id: uuid.UUID
+    display_name: str
+
+
+class ChorePublic(BaseModel):
+    id: uuid.UUID
+    household_id: uuid.UUID
+    title: str
+    notes: str
+    room: str | None
+    labels: list[str]
+    effort_minutes: int
+    points: int
+    eligible: list[EligibleMember]
+    strategy: StrategyName
+    mode: ModeName
+    missed_policy: MissedPolicyName
+    schedule: Schedule
+    rule: str = Field(description="The RFC 5545 rule the schedule compiles to (DTSTART in local time)")
+    paused: bool
+    archived: bool
+    next_due_at: datetime | None
+    created_at: datetime
+
+
+class ChoresPublic(BaseModel):
+    data: list[ChorePublic]
+    count: int
+
+
+class ChoreQuery(BaseModel):
+    include_archived: bool = False
+
+
+class SchedulePreviewRequest(Input):
+    schedule: Schedule
+    count: int = Field(default=10, ge=1, le=50)
+
+
+class SchedulePreview(BaseModel):
+    rule: str
+    due_at: list[datetime]
+
+
+class OccurrencePublic(BaseModel):
+    id: uuid.UUID
+    chore_id: uuid.UUID
+    chore_title: str
+    room: str | None
+    due_at: datetime
+    window_start: datetime = Field(description="Start of the local day the occurrence belongs to")
+    all_day: bool
+    status: StatusName
+    assignee_id: uuid.UUID | None
+    assignee_name: str | None
+    assignment_reason: str
+    for_user_id: uuid.UUID | None
+    mode: ModeName
+    effort_minutes: int
+    points: int
+    completed_at: datetime | None
+    completed_by: uuid.UUID | None
+
+
+class OccurrencesPublic(BaseModel):
+    data: list[OccurrencePublic]
+    count: int
+
+
+class OccurrenceQuery(BaseModel):
+    due_after: AwareDatetime | None = Field(default=None, description="Only occurrences due after this time")
+    due_before: AwareDatetime | None = Field(
+        default=None, description="Only occurrences due at or before this time"
+    )
+    mine: bool = Field(default=False, description="Only occurrences assigned to me")
+    status: list[StatusName] = Field(default=[], description="Only these statuses (repeat the parameter)")
+    chore_id: uuid.UUID | None = None
+    limit: int = Field(default=100, ge=1, le=500)
+
+
+class CompletionCreate(Input):
+    note: str = Field(default="", max_length=500)
+    on_behalf_of: uuid.UUID | None = Field(default=None, description="Credit another member (admins only)")
+
+
+class CompletionPublic(BaseModel):
+    occurrence: OccurrencePublic
+    history_id: uuid.UUID
+    next: list[OccurrencePublic] = Field(description="The occurrence(s) created by this one closing")
+
+
+class RescheduleRequest(Input):
+    due_at: AwareDatetime = Field(description="The new due time, with its UTC offset")
+
+
+class ReassignRequest(Input):
+    assignee_id: uuid.UUID
+
+
+class HistoryPublic(BaseModel):
+    id: uuid.UUID
+    chore_id: uuid.UUID
+    chore_title: str
+    occurrence_id: uuid.UUID | None
+    event: Literal["done", "undone", "skipped", "missed"]
+    actor_id: uuid.UUID | None
+    credited_id: uuid.UUID | None
+    credited_name: str | None
+    note: str
+    points: int
+    effort_minutes: int
+    created_at: datetime
+
+
+class HistoryCursor(BaseModel):
+    """Where the next (older) page starts: pass both as query parameters."""
+
+    before: datetime
+    before_id: uuid.UUID
+
+
+class HistoryPage(BaseModel):
+    data: list[HistoryPublic]
+    next: HistoryCursor | None = Field(description="None on the last page")
+
+
+class HistoryQuery(BaseModel):
+    chore_id: uuid.UUID | None = None
+    user_id: uuid.UUID | None = Field(default=None, description="Only entries credited to this member")
+    before: AwareDatetime | None = Field(default=None, description="Page cursor: entries older than this…")
+    before_id: uuid.UUID | None = Field(default=None, description="…or as old, with a smaller id")
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+class LeaderboardQuery(BaseModel):
+    days: int = Field(default=28, ge=1, le=366, description="The window: the last N days")
+
+
+class LeaderboardEntry(BaseModel):
+    user_id: uuid.UUID
+    display_name: str
+    points: int
+    effort_minutes: int
+    completed: int
+
+
+class Leaderboard(BaseModel):
+    since: datetime
+    data: list[LeaderboardEntry]
+
+
+class AwayCreate(Input):
+    starts_on: date
+    ends_on: date
+    user_id: uuid.UUID | None = Field(default=None, description="Someone else (admins only); default: you")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AwayCreate:
+        if self.ends_on < self.starts_on:
+            raise ValueError("ends_on is before starts_on")
+        if (self.ends_on - self.starts_on).days > 366:
+            raise ValueError("an away period can be at most a year long")
+        return self
+
+
+class AwayPublic(BaseModel):
+    id: uuid.UUID
+    user_id: uuid.UUID
+    display_name: str
+    starts_on: date
+    ends_on: date
+
+
+class AwaysPublic(BaseModel):
+    data: list[AwayPublic]
+    count: int

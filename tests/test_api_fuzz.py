@@ -15,11 +15,15 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation.modes import GenerationMode
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from functions import openapi, registry
 from tests.plugin import Gateway, MakeUser
 
 EXAMPLES_PER_OPERATION = 25
+# Bodies with rules across fields that JSON Schema cannot state (an end before its start): a
+# schema-valid body may rightly get a 422 here, so "schema-valid request rejected" is not checked.
+CROSS_FIELD_RULES = {"create_chore", "update_chore", "preview_schedule", "set_away"}
 
 
 # The same document the gateway serves at /openapi.json (a drift test keeps the two equal).
@@ -50,4 +54,9 @@ def test_api_fuzz_no_server_errors_and_schema_conformance(
     if generated and not meta.is_negative_at(ParameterLocation.PATH) and zlib.crc32(generated.encode()) % 2:
         case.path_parameters["household_id"] = fuzz_target["household_id"]
     headers = {} if meta.is_negative_at(ParameterLocation.HEADER) else fuzz_target["owner"].headers()
-    case.call_and_validate(base_url=gateway.url, headers=headers)
+    excluded = (
+        [positive_data_acceptance]
+        if case.operation.definition.raw.get("operationId") in CROSS_FIELD_RULES
+        else []
+    )
+    case.call_and_validate(base_url=gateway.url, headers=headers, excluded_checks=excluded)

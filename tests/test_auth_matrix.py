@@ -17,13 +17,20 @@ import pytest
 from functions.openapi import openapi_path
 from functions.registry import all_functions
 from shared.http import Access, Function
+from shared.models import Role
 from shared.settings import get_settings
 from tests.plugin import FirebaseUser, MakeUser, ServedFunction
 from tests.utils import add_member, assert_problem, create_household, create_invite, forge_token, me
 
 FUNCTIONS = [fn for fn in all_functions() if fn.access is not Access.PUBLIC]
 HOUSEHOLD_FUNCTIONS = [fn for fn in FUNCTIONS if fn.access.household_role is not None]
-ADMIN_FUNCTIONS = [fn for fn in FUNCTIONS if fn.access in (Access.ADMIN, Access.OWNER)]
+# Every (operation, role) pair where the role is below what the operation needs.
+UNDERPRIVILEGED = [
+    (fn, role)
+    for fn in HOUSEHOLD_FUNCTIONS
+    for role in (Role.CHILD, Role.MEMBER, Role.ADMIN)
+    if role.rank < fn.access.household_role.rank  # type: ignore[union-attr]
+]
 
 
 def _url(fn: Function, household_id: str) -> str:
@@ -40,11 +47,20 @@ async def _call(client: httpx.AsyncClient, fn: Function, url: str, headers: dict
 
 @pytest.fixture
 async def setting(client: httpx.AsyncClient, make_user: MakeUser) -> dict[str, Any]:
-    owner, member, stranger = make_user("owner"), make_user("member"), make_user("stranger")
+    owner, stranger = make_user("owner"), make_user("stranger")
     household = await create_household(client, owner, name="Matrix")
-    await add_member(client, owner, household["id"], member)
+    by_role = {}
+    for role in (Role.CHILD, Role.MEMBER, Role.ADMIN):
+        by_role[role] = make_user(role.value)
+        await add_member(client, owner, household["id"], by_role[role], role=role.value)
     await create_household(client, stranger, name="Elsewhere")
-    return {"owner": owner, "member": member, "stranger": stranger, "household": household}
+    return {
+        "owner": owner,
+        "member": by_role[Role.MEMBER],
+        "by_role": by_role,
+        "stranger": stranger,
+        "household": household,
+    }
 
 
 def _bad_tokens(user: FirebaseUser) -> dict[str, dict[str, str]]:
@@ -84,11 +100,14 @@ async def test_every_household_operation_hides_household_from_strangers(
     assert_problem(response, 404, "household-not-found")
 
 
-@pytest.mark.parametrize("fn", ADMIN_FUNCTIONS, ids=lambda fn: fn.name)
-async def test_every_admin_operation_refuses_plain_members(
-    client: httpx.AsyncClient, setting: dict[str, Any], fn: Function
+@pytest.mark.parametrize(
+    ("fn", "role"), UNDERPRIVILEGED, ids=[f"{fn.name}-as-{role.value}" for fn, role in UNDERPRIVILEGED]
+)
+async def test_every_operation_refuses_roles_below_its_level(
+    client: httpx.AsyncClient, setting: dict[str, Any], fn: Function, role: Role
 ) -> None:
-    response = await _call(client, fn, _url(fn, setting["household"]["id"]), setting["member"].headers())
+    caller = setting["by_role"][role]
+    response = await _call(client, fn, _url(fn, setting["household"]["id"]), caller.headers())
     assert_problem(response, 403, "role-required")
 
 
@@ -107,7 +126,7 @@ async def test_refused_calls_change_nothing(client: httpx.AsyncClient, setting: 
 
     def url(fn: Function) -> str:
         ids = {"household_id": household["id"], "user_id": member_id, "invite_id": invite["id"]}
-        return re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], openapi_path(fn.path))
+        return re.sub(r"\{(\w+)\}", lambda m: ids.get(m.group(1), str(uuid.uuid4())), openapi_path(fn.path))
 
     body = {"name": "Taken", "role": "owner", "code": invite["code"]}
     before = await snapshot()
@@ -115,8 +134,8 @@ async def test_refused_calls_change_nothing(client: httpx.AsyncClient, setting: 
         await client.request(fn.method, url(fn), headers=setting["stranger"].headers(), json=body)
     for fn in FUNCTIONS:
         await client.request(fn.method, url(fn), headers={}, json=body)
-    for fn in ADMIN_FUNCTIONS:
-        await client.request(fn.method, url(fn), headers=member.headers(), json=body)
+    for fn, role in UNDERPRIVILEGED:
+        await client.request(fn.method, url(fn), headers=setting["by_role"][role].headers(), json=body)
     assert await snapshot() == before
 
 

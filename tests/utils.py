@@ -96,3 +96,35 @@ async def wait_for_lock_waiters() -> None:
             return
         await asyncio.sleep(0.025)
     raise AssertionError("no request reached the database lock")
+
+
+def daily(time: str | None = "07:00", start: str | None = None, **extra: Any) -> dict[str, Any]:
+    """A daily schedule starting today (UTC date) unless told otherwise."""
+    import datetime as dt
+
+    return {"kind": "daily", "start": start or dt.date.today().isoformat(), "time": time, "every": 1, **extra}
+
+
+async def create_chore(
+    client: httpx.AsyncClient,
+    user: HasHeaders,
+    household_id: str,
+    eligible: list[str],
+    **fields: Any,
+) -> dict[str, Any]:
+    body = {"title": "Dishes", "eligible": eligible, "schedule": daily()} | fields
+    response = await client.post(f"/api/households/{household_id}/chores", headers=user.headers(), json=body)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def open_occurrences(
+    client: httpx.AsyncClient, user: HasHeaders, household_id: str, chore_id: str
+) -> list[dict[str, Any]]:
+    response = await client.get(
+        f"/api/households/{household_id}/occurrences",
+        headers=user.headers(),
+        params={"chore_id": chore_id, "status": "open"},
+    )
+    assert response.status_code == 200, response.text
+    return list(response.json()["data"])

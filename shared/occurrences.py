@@ -1,0 +1,510 @@
+"""Occurrences: the due instances of chores, who they land on, and what happened to them.
+
+Every state change writes an append-only history row in the same transaction. Completing or
+skipping creates the next occurrence at once; the unique (chore, due time, member) slot means a
+racing job or a retried request can never create it twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+import zlib
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared import schedules
+from shared.assignment import LOAD_WINDOW, Candidate, choose
+from shared.errors import Conflict, Forbidden, Gone, NotFound
+from shared.models import (
+    AwayPeriod,
+    Chore,
+    ChoreMember,
+    Event,
+    HistoryEntry,
+    Household,
+    Membership,
+    Mode,
+    Occurrence,
+    Role,
+    Status,
+    User,
+)
+from shared.schemas import (
+    CompletionCreate,
+    CompletionPublic,
+    OccurrencePublic,
+    OccurrenceQuery,
+    OccurrencesPublic,
+    ReassignRequest,
+    RescheduleRequest,
+)
+
+# How long a completion can be undone.
+UNDO_WINDOW = timedelta(hours=24)
+
+
+def rule_of(chore: Chore) -> schedules.Rule:
+    return schedules.parse_rule(chore.rrule, chore.dtstart, chore.all_day, chore.anchor)
+
+
+def local_day_start(moment: datetime, tz: str, *, all_day: bool) -> datetime:
+    """The start of the local day an occurrence belongs to (all-day due times are the next midnight)."""
+    zone = ZoneInfo(tz)
+    local = moment.astimezone(zone)
+    if all_day:
+        local -= timedelta(microseconds=1)
+    return datetime.combine(local.date(), time(0), tzinfo=zone).astimezone(UTC)
+
+
+async def eligible_members(session: AsyncSession, chore: Chore) -> list[Candidate]:
+    """The chore's eligible members in rotation order, limited to current household members."""
+    rows = await session.execute(
+        select(User.id, User.display_name)
+        .join(ChoreMember, ChoreMember.user_id == User.id)
+        .join(Membership, (Membership.user_id == User.id) & (Membership.household_id == chore.household_id))
+        .where(ChoreMember.chore_id == chore.id)
+        .order_by(ChoreMember.position)
+    )
+    return [Candidate(user_id=user_id, name=name) for user_id, name in rows]
+
+
+async def _away(session: AsyncSession, household_id: uuid.UUID, on: date) -> set[uuid.UUID]:
+    rows = await session.scalars(
+        select(AwayPeriod.user_id).where(
+            AwayPeriod.household_id == household_id, AwayPeriod.starts_on <= on, AwayPeriod.ends_on >= on
+        )
+    )
+    return set(rows)
+
+
+async def load_minutes(
+    session: AsyncSession, household_id: uuid.UUID, users: Sequence[uuid.UUID], *, until: datetime
+) -> dict[uuid.UUID, int]:
+    """Effort-minutes each user completed over the load window before `until`, across all chores."""
+    rows = await session.execute(
+        select(HistoryEntry.credited_id, func.sum(HistoryEntry.effort_minutes))
+        .where(
+            HistoryEntry.household_id == household_id,
+            HistoryEntry.credited_id.in_(users),
+            HistoryEntry.created_at > until - LOAD_WINDOW,
+            HistoryEntry.created_at <= until,
+        )
+        .group_by(HistoryEntry.credited_id)
+    )
+    found = {user_id: int(total or 0) for user_id, total in rows if user_id is not None}
+    return {user_id: found.get(user_id, 0) for user_id in users}
+
+
+async def spawn_next(
+    session: AsyncSession,
+    *,
+    chore: Chore,
+    tz: str,
+    after: datetime,
+    completed_at: datetime | None = None,
+    only_for: uuid.UUID | None = None,
+) -> list[uuid.UUID]:
+    """Create the chore's next occurrence(s) after `after`; returns the ids actually created.
+
+    Completion-anchored chores count from `completed_at`. "Each of" chores get one occurrence per
+    eligible member who is not away (or just `only_for`, when one member finished theirs).
+    """
+    if chore.archived_at is not None or chore.paused:
+        return []
+    rule = rule_of(chore)
+    if rule.anchor == "completion" and completed_at is not None:
+        closed = await session.scalar(
+            select(func.count()).where(
+                Occurrence.chore_id == chore.id, Occurrence.status.in_([Status.DONE, Status.SKIPPED])
+            )
+        )
+        due = schedules.due_after_completion(
+            rule, tz, completed_at=completed_at, completions=max(closed or 0, 1)
+        )
+    else:
+        upcoming = schedules.due_times(rule, tz, after=after, limit=1)
+        due = upcoming[0] if upcoming else None
+    if due is None:
+        return []
+    local_date = local_day_start(due, tz, all_day=rule.all_day).astimezone(ZoneInfo(tz)).date()
+    members = await eligible_members(session, chore)
+    away = await _away(session, chore.household_id, local_date)
+    base = {
+        "chore_id": chore.id,
+        "household_id": chore.household_id,
+        "due_at": due,
+        "window_start": local_day_start(due, tz, all_day=rule.all_day),
+    }
+    rows: list[dict[str, object]] = []
+    if chore.mode is Mode.EACH_OF:
+        for member in members:
+            if member.user_id in away or (only_for is not None and member.user_id != only_for):
+                continue
+            reason = f"each of: {member.name} does their own"
+            rows.append(
+                base
+                | {"for_user_id": member.user_id, "assignee_id": member.user_id, "assignment_reason": reason}
+            )
+    elif chore.mode is Mode.POOL:
+        rows.append(
+            base | {"assignee_id": None, "assignment_reason": "pool: unassigned until someone claims it"}
+        )
+    else:
+        last = await session.scalar(
+            select(Occurrence.assignee_id)
+            .where(Occurrence.chore_id == chore.id, Occurrence.due_at < due)
+            .order_by(Occurrence.due_at.desc())
+            .limit(1)
+        )
+        decided = choose(
+            strategy=chore.strategy.value,
+            eligible=members,
+            away=away,
+            last_assignee=last,
+            load_minutes=await load_minutes(
+                session, chore.household_id, [m.user_id for m in members], until=due
+            ),
+            seed=zlib.crc32(f"{chore.id}:{due.isoformat()}".encode()),
+        )
+        rows.append(base | {"assignee_id": decided.user_id, "assignment_reason": decided.reason})
+    if not rows:
+        return []
+    created = await session.scalars(
+        insert(Occurrence)
+        .values([{"id": uuid.uuid4(), **row} for row in rows])
+        .on_conflict_do_nothing(constraint="uq_occurrences_slot")
+        .returning(Occurrence.id)
+    )
+    return list(created)
+
+
+async def household_tz(session: AsyncSession, household_id: uuid.UUID) -> str:
+    return str(await session.scalar(select(Household.timezone).where(Household.id == household_id)))
+
+
+async def _public(session: AsyncSession, occurrence_ids: Sequence[uuid.UUID]) -> list[OccurrencePublic]:
+    if not occurrence_ids:
+        return []
+    rows = await session.execute(
+        select(Occurrence, Chore, User.display_name)
+        .join(Chore, Chore.id == Occurrence.chore_id)
+        .outerjoin(User, User.id == Occurrence.assignee_id)
+        .where(Occurrence.id.in_(occurrence_ids))
+        .order_by(Occurrence.due_at, Occurrence.id)
+    )
+    return [_to_public(occurrence, chore, name) for occurrence, chore, name in rows]
+
+
+def _to_public(occurrence: Occurrence, chore: Chore, assignee_name: str | None) -> OccurrencePublic:
+    return OccurrencePublic(
+        id=occurrence.id,
+        chore_id=chore.id,
+        chore_title=chore.title,
+        room=chore.room,
+        due_at=occurrence.due_at,
+        window_start=occurrence.window_start,
+        all_day=chore.all_day,
+        status=occurrence.status.value,
+        assignee_id=occurrence.assignee_id,
+        assignee_name=assignee_name,
+        assignment_reason=occurrence.assignment_reason,
+        for_user_id=occurrence.for_user_id,
+        mode=chore.mode.value,
+        effort_minutes=chore.effort_minutes,
+        points=chore.points,
+        completed_at=occurrence.completed_at,
+        completed_by=occurrence.completed_by,
+    )
+
+
+async def list_for_household(
+    session: AsyncSession, *, membership: Membership, query: OccurrenceQuery
+) -> OccurrencesPublic:
+    """Occurrences by due time; "today", "upcoming" and "overdue" are just filters."""
+    statement = select(Occurrence.id).where(Occurrence.household_id == membership.household_id)
+    if query.due_after is not None:
+        statement = statement.where(Occurrence.due_at > query.due_after)
+    if query.due_before is not None:
+        statement = statement.where(Occurrence.due_at <= query.due_before)
+    if query.mine:
+        statement = statement.where(Occurrence.assignee_id == membership.user_id)
+    if query.status:
+        statement = statement.where(Occurrence.status.in_([Status(s) for s in query.status]))
+    if query.chore_id is not None:
+        statement = statement.where(Occurrence.chore_id == query.chore_id)
+    ids = list(await session.scalars(statement.order_by(Occurrence.due_at, Occurrence.id).limit(query.limit)))
+    data = await _public(session, ids)
+    return OccurrencesPublic(data=data, count=len(data))
+
+
+async def _load(
+    session: AsyncSession, membership: Membership, occurrence_id: uuid.UUID
+) -> tuple[Occurrence, Chore]:
+    row = (
+        await session.execute(
+            select(Occurrence, Chore)
+            .join(Chore, Chore.id == Occurrence.chore_id)
+            .where(Occurrence.id == occurrence_id, Occurrence.household_id == membership.household_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFound("no such occurrence in this household", code="occurrence-not-found")
+    return row[0], row[1]
+
+
+async def _check_member(session: AsyncSession, household_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    if await session.get(Membership, (household_id, user_id)) is None:
+        raise Conflict("that person is not a member of this household", code="not-a-member")
+
+
+async def complete(
+    session: AsyncSession,
+    *,
+    membership: Membership,
+    occurrence_id: uuid.UUID,
+    data: CompletionCreate,
+    idempotency_key: str | None,
+) -> CompletionPublic:
+    """Mark an occurrence done, credit the points, create the next one. Retries with the same
+    Idempotency-Key replay the first answer; concurrent completions produce exactly one."""
+    actor = membership.user_id
+    if idempotency_key is not None:
+        replay = await _replay(session, membership, occurrence_id, idempotency_key)
+        if replay is not None:
+            return replay
+    occurrence, chore = await _load(session, membership, occurrence_id)
+    credited = data.on_behalf_of or actor
+    if credited != actor:
+        if membership.role.rank < Role.ADMIN.rank:
+            raise Forbidden("only admins record chores on someone else's behalf", code="role-required")
+        await _check_member(session, membership.household_id, credited)
+    if occurrence.for_user_id is not None and occurrence.for_user_id != credited:
+        raise Forbidden("this is someone else's own instance of the chore", code="not-yours")
+    now = datetime.now(UTC)
+    # The status guard is the lock: of many concurrent completions exactly one updates the row.
+    claimed = await session.scalar(
+        update(Occurrence)
+        .where(Occurrence.id == occurrence_id, Occurrence.status == Status.OPEN)
+        .values(status=Status.DONE, completed_at=now, completed_by=credited)
+        .returning(Occurrence.id)
+    )
+    if claimed is None:
+        await session.rollback()
+        if idempotency_key is not None:
+            replay = await _replay(session, membership, occurrence_id, idempotency_key)
+            if replay is not None:
+                return replay
+        raise Conflict("this occurrence is not open any more", code="occurrence-not-open")
+    entry = HistoryEntry(
+        id=uuid.uuid4(),
+        household_id=chore.household_id,
+        chore_id=chore.id,
+        occurrence_id=occurrence_id,
+        event=Event.DONE,
+        actor_id=actor,
+        credited_id=credited,
+        note=data.note,
+        points=chore.points,
+        effort_minutes=chore.effort_minutes,
+        idempotency_key=idempotency_key,
+    )
+    session.add(entry)
+    await session.flush()
+    tz = await household_tz(session, chore.household_id)
+    created = await spawn_next(
+        session,
+        chore=chore,
+        tz=tz,
+        after=occurrence.due_at,
+        completed_at=now,
+        only_for=occurrence.for_user_id,
+    )
+    await session.commit()
+    return await _completion(session, occurrence_id, entry.id, created)
+
+
+async def _completion(
+    session: AsyncSession, occurrence_id: uuid.UUID, history_id: uuid.UUID, created: Sequence[uuid.UUID]
+) -> CompletionPublic:
+    occurrence = (await _public(session, [occurrence_id]))[0]
+    following = await _public(session, created)
+    return CompletionPublic(occurrence=occurrence, history_id=history_id, next=following)
+
+
+async def _replay(
+    session: AsyncSession, membership: Membership, occurrence_id: uuid.UUID, key: str
+) -> CompletionPublic | None:
+    entry = await session.scalar(
+        select(HistoryEntry).where(
+            HistoryEntry.actor_id == membership.user_id, HistoryEntry.idempotency_key == key
+        )
+    )
+    if entry is None:
+        return None
+    if entry.occurrence_id != occurrence_id:
+        raise Conflict("this Idempotency-Key was used for another occurrence", code="idempotency-key-reused")
+    later = await session.scalars(
+        select(Occurrence.id).where(
+            Occurrence.chore_id == entry.chore_id,
+            Occurrence.created_at >= entry.created_at,
+            Occurrence.id != occurrence_id,
+        )
+    )
+    return await _completion(session, occurrence_id, entry.id, list(later))
+
+
+async def undo(
+    session: AsyncSession, *, membership: Membership, occurrence_id: uuid.UUID
+) -> OccurrencePublic:
+    """Reopen a completed occurrence: a new history row reverses the points; within 24 hours."""
+    occurrence, chore = await _load(session, membership, occurrence_id)
+    last = await session.scalar(
+        select(HistoryEntry)
+        .where(HistoryEntry.occurrence_id == occurrence_id)
+        .order_by(HistoryEntry.created_at.desc(), HistoryEntry.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    if occurrence.status is not Status.DONE or last is None or last.event is not Event.DONE:
+        raise Conflict("only a completed occurrence can be undone", code="not-completed")
+    if membership.user_id not in (last.actor_id, last.credited_id) and membership.role.rank < Role.ADMIN.rank:
+        raise Forbidden("only the person who completed it, or an admin, can undo it", code="not-yours")
+    if datetime.now(UTC) - last.created_at > UNDO_WINDOW:
+        raise Gone("completions can be undone for 24 hours only", code="undo-window-passed")
+    session.add(
+        HistoryEntry(
+            id=uuid.uuid4(),
+            household_id=chore.household_id,
+            chore_id=chore.id,
+            occurrence_id=occurrence_id,
+            event=Event.UNDONE,
+            actor_id=membership.user_id,
+            credited_id=last.credited_id,
+            points=-last.points,
+            effort_minutes=-last.effort_minutes,
+        )
+    )
+    occurrence.status = Status.OPEN
+    occurrence.completed_at = None
+    occurrence.completed_by = None
+    await session.commit()
+    return (await _public(session, [occurrence_id]))[0]
+
+
+async def skip(
+    session: AsyncSession, *, membership: Membership, occurrence_id: uuid.UUID
+) -> CompletionPublic:
+    """Skip an open occurrence (no points); the next one is created at once."""
+    occurrence, chore = await _load(session, membership, occurrence_id)
+    _assignee_or_admin(membership, occurrence, "skip")
+    skipped = await session.scalar(
+        update(Occurrence)
+        .where(Occurrence.id == occurrence_id, Occurrence.status == Status.OPEN)
+        .values(status=Status.SKIPPED)
+        .returning(Occurrence.id)
+    )
+    if skipped is None:
+        raise Conflict("this occurrence is not open any more", code="occurrence-not-open")
+    entry = HistoryEntry(
+        id=uuid.uuid4(),
+        household_id=chore.household_id,
+        chore_id=chore.id,
+        occurrence_id=occurrence_id,
+        event=Event.SKIPPED,
+        actor_id=membership.user_id,
+        credited_id=occurrence.assignee_id,
+    )
+    session.add(entry)
+    await session.flush()
+    tz = await household_tz(session, chore.household_id)
+    created = await spawn_next(
+        session,
+        chore=chore,
+        tz=tz,
+        after=occurrence.due_at,
+        completed_at=datetime.now(UTC),
+        only_for=occurrence.for_user_id,
+    )
+    await session.commit()
+    return await _completion(session, occurrence_id, entry.id, created)
+
+
+def _assignee_or_admin(membership: Membership, occurrence: Occurrence, verb: str) -> None:
+    if occurrence.assignee_id in (None, membership.user_id) or membership.role.rank >= Role.ADMIN.rank:
+        return
+    raise Forbidden(f"only the assignee or an admin can {verb} this occurrence", code="not-yours")
+
+
+async def _open(
+    session: AsyncSession, membership: Membership, occurrence_id: uuid.UUID
+) -> tuple[Occurrence, Chore]:
+    occurrence, chore = await _load(session, membership, occurrence_id)
+    await session.refresh(occurrence, with_for_update=True)
+    if occurrence.status is not Status.OPEN:
+        raise Conflict("this occurrence is not open any more", code="occurrence-not-open")
+    return occurrence, chore
+
+
+async def reschedule(
+    session: AsyncSession, *, membership: Membership, occurrence_id: uuid.UUID, data: RescheduleRequest
+) -> OccurrencePublic:
+    """Move one open occurrence to another due time (the chore's schedule stays)."""
+    occurrence, chore = await _open(session, membership, occurrence_id)
+    _assignee_or_admin(membership, occurrence, "reschedule")
+    clash = await session.scalar(
+        select(Occurrence.id).where(
+            Occurrence.chore_id == chore.id,
+            Occurrence.due_at == data.due_at,
+            Occurrence.for_user_id.is_not_distinct_from(occurrence.for_user_id),
+            Occurrence.id != occurrence_id,
+        )
+    )
+    if clash is not None:
+        raise Conflict("this chore already has an occurrence due then", code="occurrence-exists")
+    tz = await household_tz(session, chore.household_id)
+    occurrence.due_at = data.due_at
+    occurrence.window_start = local_day_start(data.due_at, tz, all_day=chore.all_day)
+    await session.commit()
+    return (await _public(session, [occurrence_id]))[0]
+
+
+async def reassign(
+    session: AsyncSession, *, membership: Membership, occurrence_id: uuid.UUID, data: ReassignRequest
+) -> OccurrencePublic:
+    """Give an open occurrence to another member."""
+    occurrence, chore = await _open(session, membership, occurrence_id)
+    _assignee_or_admin(membership, occurrence, "reassign")
+    if chore.mode is Mode.EACH_OF:
+        raise Conflict("in an 'each of' chore everyone has their own occurrence", code="each-of")
+    await _check_member(session, membership.household_id, data.assignee_id)
+    name = await session.scalar(select(User.display_name).where(User.id == membership.user_id))
+    occurrence.assignee_id = data.assignee_id
+    occurrence.assignment_reason = f"reassigned by {name}"
+    await session.commit()
+    return (await _public(session, [occurrence_id]))[0]
+
+
+async def claim(
+    session: AsyncSession, *, membership: Membership, occurrence_id: uuid.UUID
+) -> OccurrencePublic:
+    """Take an unclaimed pool occurrence."""
+    _, chore = await _load(session, membership, occurrence_id)
+    if chore.mode is not Mode.POOL:
+        raise Conflict("only pool chores are claimed", code="not-a-pool-chore")
+    claimed = await session.scalar(
+        update(Occurrence)
+        .where(
+            Occurrence.id == occurrence_id, Occurrence.status == Status.OPEN, Occurrence.assignee_id.is_(None)
+        )
+        .values(assignee_id=membership.user_id, assignment_reason="claimed from the pool")
+        .returning(Occurrence.id)
+    )
+    if claimed is None:
+        raise Conflict("someone has claimed it already, or it is closed", code="already-claimed")
+    await session.commit()
+    return (await _public(session, [occurrence_id]))[0]

@@ -1,0 +1,218 @@
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+
+from shared.db import session_scope
+from tests.plugin import FirebaseUser, MakeUser
+from tests.utils import (
+    add_member,
+    assert_problem,
+    create_chore,
+    create_household,
+    me,
+    open_occurrences,
+)
+
+
+async def _setup(
+    client: httpx.AsyncClient, make_user: MakeUser, **chore_fields: Any
+) -> tuple[FirebaseUser, FirebaseUser, dict[str, Any], list[str], dict[str, Any]]:
+    owner, member = make_user("owner"), make_user("member")
+    household = await create_household(client, owner, timezone="Europe/Berlin")
+    await add_member(client, owner, household["id"], member)
+    ids = [(await me(client, owner))["id"], (await me(client, member))["id"]]
+    chore = await create_chore(
+        client, owner, household["id"], ids, points=3, effort_minutes=20, **chore_fields
+    )
+    return owner, member, household, ids, chore
+
+
+def _url(household: dict[str, Any], occurrence: dict[str, Any], action: str) -> str:
+    return f"/api/households/{household['id']}/occurrences/{occurrence['id']}/{action}"
+
+
+async def _history(chore_id: str) -> list[tuple[str, int]]:
+    async with session_scope() as session:
+        rows = await session.execute(
+            text("SELECT event, points FROM history WHERE chore_id = :c ORDER BY created_at, id"),
+            {"c": chore_id},
+        )
+        return [(event, points) for event, points in rows]
+
+
+async def test_complete_occurrence_credits_points_and_rotates(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    owner, member, household, ids, chore = await _setup(client, make_user)
+    [first] = await open_occurrences(client, owner, household["id"], chore["id"])
+    response = await client.post(
+        _url(household, first, "complete"), headers=owner.headers(), json={"note": "shiny"}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["occurrence"]["status"] == "done"
+    assert body["occurrence"]["completed_by"] == ids[0]
+    [following] = body["next"]
+    assert following["due_at"] > first["due_at"]
+    assert following["assignee_id"] == ids[1]
+    assert following["assignment_reason"].startswith("round robin:")
+    assert await _history(chore["id"]) == [("done", 3)]
+    again = await client.post(_url(household, first, "complete"), headers=member.headers(), json={})
+    assert_problem(again, 409, "occurrence-not-open")
+
+
+async def test_complete_occurrence_idempotency_key_replays(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    owner, _, household, _, chore = await _setup(client, make_user)
+    [first] = await open_occurrences(client, owner, household["id"], chore["id"])
+    headers = owner.headers() | {"Idempotency-Key": "tap-1"}
+    one = await client.post(_url(household, first, "complete"), headers=headers, json={})
+    two = await client.post(_url(household, first, "complete"), headers=headers, json={})
+    assert one.status_code == two.status_code == 200
+    assert one.json()["history_id"] == two.json()["history_id"]
+    assert [o["id"] for o in one.json()["next"]] == [o["id"] for o in two.json()["next"]]
+    assert await _history(chore["id"]) == [("done", 3)]
+
+
+async def test_complete_occurrence_concurrent_calls_complete_once(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    owner, member, household, _, chore = await _setup(client, make_user)
+    [first] = await open_occurrences(client, owner, household["id"], chore["id"])
+    callers = [owner, member] * 10
+    responses = await asyncio.gather(
+        *(client.post(_url(household, first, "complete"), headers=who.headers(), json={}) for who in callers)
+    )
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] + [409] * 19, [r.text for r in responses if r.status_code not in (200, 409)]
+    assert await _history(chore["id"]) == [("done", 3)]
+    assert len(await open_occurrences(client, owner, household["id"], chore["id"])) == 1
+
+
+async def test_undo_completion_reverses_points_and_reopens(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    owner, member, household, _, chore = await _setup(client, make_user)
+    [first] = await open_occurrences(client, owner, household["id"], chore["id"])
+    await client.post(_url(household, first, "complete"), headers=owner.headers(), json={})
+    assert_problem(
+        await client.post(_url(household, first, "undo"), headers=member.headers()), 403, "not-yours"
+    )
+    response = await client.post(_url(household, first, "undo"), headers=owner.headers())
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "open"
+    assert await _history(chore["id"]) == [("done", 3), ("undone", -3)]
+    assert_problem(
+        await client.post(_url(household, first, "undo"), headers=owner.headers()), 409, "not-completed"
+    )
+    # Completing again works and does not create a second "next" occurrence.
+    assert (
+        await client.post(_url(household, first, "complete"), headers=owner.headers(), json={})
+    ).status_code == 200
+    assert len(await open_occurrences(client, owner, household["id"], chore["id"])) == 1
+
+
+async def test_undo_completion_window_is_limited(client: httpx.AsyncClient, make_user: MakeUser) -> None:
+    owner, _, household, _, chore = await _setup(client, make_user)
+    [first] = await open_occurrences(client, owner, household["id"], chore["id"])
+    await client.post(_url(household, first, "complete"), headers=owner.headers(), json={})
+    async with session_scope() as session:
+        await session.execute(
+            text("UPDATE history SET created_at = now() - interval '25 hours' WHERE occurrence_id = :o"),
+            {"o": first["id"]},
+        )
+        await session.commit()
+    assert_problem(
+        await client.post(_url(household, first, "undo"), headers=owner.headers()), 410, "undo-window-passed"
+    )
+
+
+async def test_skip_occurrence_creates_next_without_points(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    owner, member, household, _, chore = await _setup(client, make_user)
+    [first] = await open_occurrences(client, owner, household["id"], chore["id"])
+    assert_problem(
+        await client.post(_url(household, first, "skip"), headers=member.headers()), 403, "not-yours"
+    )
+    response = await client.post(_url(household, first, "skip"), headers=owner.headers())
+    assert response.status_code == 200, response.text
+    assert response.json()["occurrence"]["status"] == "skipped"
+    assert len(response.json()["next"]) == 1
+    assert await _history(chore["id"]) == [("skipped", 0)]
+
+
+async def test_reassign_and_reschedule_occurrence(client: httpx.AsyncClient, make_user: MakeUser) -> None:
+    owner, member, household, ids, chore = await _setup(client, make_user)
+    [first] = await open_occurrences(client, owner, household["id"], chore["id"])
+    response = await client.post(
+        _url(household, first, "reassign"), headers=owner.headers(), json={"assignee_id": ids[1]}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["assignee_id"] == ids[1]
+    assert "reassigned by" in response.json()["assignment_reason"]
+    stranger = make_user("stranger")
+    stranger_id = (await me(client, stranger))["id"]
+    response = await client.post(
+        _url(household, first, "reassign"), headers=owner.headers(), json={"assignee_id": stranger_id}
+    )
+    assert_problem(response, 409, "not-a-member")
+    new_due = (dt.datetime.fromisoformat(first["due_at"]) + dt.timedelta(hours=3)).isoformat()
+    response = await client.post(
+        _url(household, first, "reschedule"), headers=member.headers(), json={"due_at": new_due}
+    )
+    assert response.status_code == 200, response.text
+    assert dt.datetime.fromisoformat(response.json()["due_at"]) == dt.datetime.fromisoformat(new_due)
+    naive = await client.post(
+        _url(household, first, "reschedule"), headers=member.headers(), json={"due_at": "2027-01-01T10:00:00"}
+    )
+    assert_problem(naive, 422)
+
+
+async def test_claim_occurrence_in_pool(client: httpx.AsyncClient, make_user: MakeUser) -> None:
+    owner, member, household, ids, chore = await _setup(client, make_user, mode="pool")
+    [first] = await open_occurrences(client, owner, household["id"], chore["id"])
+    assert first["assignee_id"] is None
+    response = await client.post(_url(household, first, "claim"), headers=member.headers())
+    assert response.status_code == 200, response.text
+    assert response.json()["assignee_id"] == ids[1]
+    assert_problem(
+        await client.post(_url(household, first, "claim"), headers=owner.headers()), 409, "already-claimed"
+    )
+
+
+async def test_each_of_gives_everyone_their_own(client: httpx.AsyncClient, make_user: MakeUser) -> None:
+    owner, member, household, ids, chore = await _setup(client, make_user, mode="each_of")
+    mine = await open_occurrences(client, owner, household["id"], chore["id"])
+    assert sorted(o["assignee_id"] for o in mine) == sorted(ids)
+    members_own = next(o for o in mine if o["assignee_id"] == ids[1])
+    assert_problem(
+        await client.post(_url(household, members_own, "complete"), headers=owner.headers(), json={}), 403
+    )
+    response = await client.post(_url(household, members_own, "complete"), headers=member.headers(), json={})
+    assert response.status_code == 200, response.text
+    assert [o["assignee_id"] for o in response.json()["next"]] == [ids[1]]
+
+
+async def test_list_occurrences_filters(client: httpx.AsyncClient, make_user: MakeUser) -> None:
+    owner, member, household, _, chore = await _setup(client, make_user)
+    base = f"/api/households/{household['id']}/occurrences"
+    [first] = await open_occurrences(client, owner, household["id"], chore["id"])
+    assert (await client.get(base, headers=member.headers(), params={"mine": "true"})).json()["count"] == 0
+    assert (await client.get(base, headers=owner.headers(), params={"mine": "true"})).json()["count"] == 1
+    await client.post(_url(household, first, "complete"), headers=owner.headers(), json={})
+    done = (await client.get(base, headers=owner.headers(), params={"status": "done"})).json()
+    assert [o["id"] for o in done["data"]] == [first["id"]]
+    both = (
+        await client.get(base, headers=owner.headers(), params=[("status", "done"), ("status", "open")])
+    ).json()
+    assert both["count"] == 2
+    before = (await client.get(base, headers=owner.headers(), params={"due_before": first["due_at"]})).json()
+    assert [o["id"] for o in before["data"]] == [first["id"]]
+    assert_problem(await client.get(base, headers=owner.headers(), params={"status": "lost"}), 422)
