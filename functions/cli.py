@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -171,6 +172,29 @@ def _dev_setting(name: str) -> str:
     if not state.exists():
         raise click.UsageError("no running Chorus found: start `make run` first, or pass --emulator")
     return str(json.loads(state.read_text())[name])
+
+
+@cli.command()
+@click.argument("name", type=click.Choice(["materialize", "missed", "remind"]))
+@click.option("--now", type=click.DateTime(), help="pretend it is this UTC time (testing, backfills)")
+def job(name: str, now: datetime | None) -> None:
+    """Run one scheduled job once and exit (a Kubernetes CronJob runs the same)."""
+    import asyncio
+
+    from shared import db, jobs
+    from shared.observability import configure_logging
+    from shared.settings import get_settings
+
+    configure_logging(get_settings().log_level)
+
+    async def once() -> jobs.JobResult:
+        try:
+            return await jobs.run(name, now=now.replace(tzinfo=UTC) if now else None)
+        finally:
+            await db.dispose_engine()
+
+    result = asyncio.run(once())
+    click.echo(json.dumps({"job": name, "skipped": result.skipped, "changed": result.changed}))
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -100,6 +101,79 @@ async def load_minutes(
     return {user_id: found.get(user_id, 0) for user_id in users}
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Facts:
+    """What deciding a chore's next occurrence needs, loaded per chore (API) or in bulk (jobs)."""
+
+    members: list[Candidate]
+    away: set[uuid.UUID]
+    last_assignee: uuid.UUID | None
+    load: dict[uuid.UUID, int]
+
+
+def next_due(
+    chore: Chore, tz: str, *, after: datetime, completed_at: datetime | None = None, completions: int = 1
+) -> datetime | None:
+    """The chore's next due time: after `after`, or counted from `completed_at` if completion-anchored."""
+    rule = rule_of(chore)
+    if rule.anchor == "completion" and completed_at is not None:
+        return schedules.due_after_completion(rule, tz, completed_at=completed_at, completions=completions)
+    upcoming = schedules.due_times(rule, tz, after=after, limit=1)
+    return upcoming[0] if upcoming else None
+
+
+def local_date(due: datetime, tz: str, *, all_day: bool) -> date:
+    """The local date an occurrence belongs to (away periods are in local dates)."""
+    return local_day_start(due, tz, all_day=all_day).astimezone(ZoneInfo(tz)).date()
+
+
+def plan(
+    chore: Chore, tz: str, due: datetime, facts: Facts, *, only_for: uuid.UUID | None = None
+) -> list[dict[str, object]]:
+    """The occurrence rows for one due time: one per member for "each of", else one, with its reason."""
+    base = {
+        "chore_id": chore.id,
+        "household_id": chore.household_id,
+        "due_at": due,
+        "window_start": local_day_start(due, tz, all_day=chore.all_day),
+    }
+    if chore.mode is Mode.EACH_OF:
+        return [
+            base
+            | {
+                "for_user_id": member.user_id,
+                "assignee_id": member.user_id,
+                "assignment_reason": f"each of: {member.name} does their own",
+            }
+            for member in facts.members
+            if member.user_id not in facts.away and only_for in (None, member.user_id)
+        ]
+    if chore.mode is Mode.POOL:
+        return [base | {"assignee_id": None, "assignment_reason": "pool: unassigned until someone claims it"}]
+    decided = choose(
+        strategy=chore.strategy.value,
+        eligible=facts.members,
+        away=facts.away,
+        last_assignee=facts.last_assignee,
+        load_minutes=facts.load,
+        seed=zlib.crc32(f"{chore.id}:{due.isoformat()}".encode()),
+    )
+    return [base | {"assignee_id": decided.user_id, "assignment_reason": decided.reason}]
+
+
+async def insert_planned(session: AsyncSession, rows: Sequence[dict[str, object]]) -> list[uuid.UUID]:
+    """Insert planned occurrences; a slot that exists already (a racing job, a retry) is left alone."""
+    if not rows:
+        return []
+    created = await session.scalars(
+        insert(Occurrence)
+        .values([{"id": uuid.uuid4(), **row} for row in rows])
+        .on_conflict_do_nothing(constraint="uq_occurrences_slot")
+        .returning(Occurrence.id)
+    )
+    return list(created)
+
+
 async def spawn_next(
     session: AsyncSession,
     *,
@@ -116,71 +190,31 @@ async def spawn_next(
     """
     if chore.archived_at is not None or chore.paused:
         return []
-    rule = rule_of(chore)
-    if rule.anchor == "completion" and completed_at is not None:
+    completions = 1
+    if chore.anchor == "completion" and completed_at is not None:
         closed = await session.scalar(
             select(func.count()).where(
                 Occurrence.chore_id == chore.id, Occurrence.status.in_([Status.DONE, Status.SKIPPED])
             )
         )
-        due = schedules.due_after_completion(
-            rule, tz, completed_at=completed_at, completions=max(closed or 0, 1)
-        )
-    else:
-        upcoming = schedules.due_times(rule, tz, after=after, limit=1)
-        due = upcoming[0] if upcoming else None
+        completions = max(closed or 0, 1)
+    due = next_due(chore, tz, after=after, completed_at=completed_at, completions=completions)
     if due is None:
         return []
-    local_date = local_day_start(due, tz, all_day=rule.all_day).astimezone(ZoneInfo(tz)).date()
     members = await eligible_members(session, chore)
-    away = await _away(session, chore.household_id, local_date)
-    base = {
-        "chore_id": chore.id,
-        "household_id": chore.household_id,
-        "due_at": due,
-        "window_start": local_day_start(due, tz, all_day=rule.all_day),
-    }
-    rows: list[dict[str, object]] = []
-    if chore.mode is Mode.EACH_OF:
-        for member in members:
-            if member.user_id in away or (only_for is not None and member.user_id != only_for):
-                continue
-            reason = f"each of: {member.name} does their own"
-            rows.append(
-                base
-                | {"for_user_id": member.user_id, "assignee_id": member.user_id, "assignment_reason": reason}
-            )
-    elif chore.mode is Mode.POOL:
-        rows.append(
-            base | {"assignee_id": None, "assignment_reason": "pool: unassigned until someone claims it"}
-        )
-    else:
-        last = await session.scalar(
-            select(Occurrence.assignee_id)
-            .where(Occurrence.chore_id == chore.id, Occurrence.due_at < due)
-            .order_by(Occurrence.due_at.desc())
-            .limit(1)
-        )
-        decided = choose(
-            strategy=chore.strategy.value,
-            eligible=members,
-            away=away,
-            last_assignee=last,
-            load_minutes=await load_minutes(
-                session, chore.household_id, [m.user_id for m in members], until=due
-            ),
-            seed=zlib.crc32(f"{chore.id}:{due.isoformat()}".encode()),
-        )
-        rows.append(base | {"assignee_id": decided.user_id, "assignment_reason": decided.reason})
-    if not rows:
-        return []
-    created = await session.scalars(
-        insert(Occurrence)
-        .values([{"id": uuid.uuid4(), **row} for row in rows])
-        .on_conflict_do_nothing(constraint="uq_occurrences_slot")
-        .returning(Occurrence.id)
+    last = await session.scalar(
+        select(Occurrence.assignee_id)
+        .where(Occurrence.chore_id == chore.id, Occurrence.due_at < due)
+        .order_by(Occurrence.due_at.desc())
+        .limit(1)
     )
-    return list(created)
+    facts = Facts(
+        members=members,
+        away=await _away(session, chore.household_id, local_date(due, tz, all_day=chore.all_day)),
+        last_assignee=last,
+        load=await load_minutes(session, chore.household_id, [m.user_id for m in members], until=due),
+    )
+    return await insert_planned(session, plan(chore, tz, due, facts, only_for=only_for))
 
 
 async def household_tz(session: AsyncSession, household_id: uuid.UUID) -> str:

@@ -1,0 +1,333 @@
+"""Scheduled jobs: `chorus job <name>` runs one once; a Kubernetes CronJob per job runs the same.
+
+Every job is idempotent (a second run changes nothing), works a batch of rows per statement rather
+than a statement per row, and holds a PostgreSQL advisory lock while it runs, so two copies started
+together leave one to do the work. The unique occurrence slot and the notification dedupe key
+guard against duplicates even without the lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import and_, func, literal, select, text, update
+from sqlalchemy.dialects.postgresql import distinct_on, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared import db, occurrences
+from shared.assignment import LOAD_WINDOW, Candidate
+from shared.models import (
+    AwayPeriod,
+    Chore,
+    ChoreMember,
+    Event,
+    HistoryEntry,
+    Household,
+    Membership,
+    MissedPolicy,
+    Occurrence,
+    Status,
+    User,
+)
+
+log = logging.getLogger("chorus.jobs")
+
+BATCH = 2000
+# An occurrence counts as missed once the next one is due; one-offs and completion-anchored chores,
+# which have no "next", after this grace.
+MISSED_GRACE = timedelta(hours=24)
+DUE_SOON = timedelta(hours=1)
+# All-day chores are announced at this local hour of their day.
+ALL_DAY_REMINDER_HOUR = 9
+# Overdue reminders only for what became overdue lately: a job that was off for a week does not
+# flood people with old news.
+OVERDUE_LOOKBACK = timedelta(days=2)
+
+
+@dataclass
+class JobResult:
+    name: str
+    changed: dict[str, int] = field(default_factory=dict)
+    skipped: bool = False
+    seconds: float = 0.0
+
+    def add(self, key: str, count: int) -> None:
+        self.changed[key] = self.changed.get(key, 0) + count
+
+
+async def run(name: str, *, now: datetime | None = None) -> JobResult:
+    """Run one job under its advisory lock; a second copy running at the same time does nothing."""
+    job = JOBS[name]
+    started = time.perf_counter()
+    result = JobResult(name=name)
+    async with db.get_engine().connect() as lock:
+        got = await lock.scalar(select(func.pg_try_advisory_lock(func.hashtext(f"chorus-job-{name}"))))
+        await lock.commit()
+        if not got:
+            result.skipped = True
+            log.info("job skipped: another run holds the lock", extra={"job": name})
+            return result
+        try:
+            await job(result, now or datetime.now(UTC))
+        finally:
+            await lock.execute(select(func.pg_advisory_unlock(func.hashtext(f"chorus-job-{name}"))))
+            await lock.commit()
+    result.seconds = time.perf_counter() - started
+    log.info(
+        "job finished", extra={"job": name, "changed": result.changed, "seconds": round(result.seconds, 3)}
+    )
+    return result
+
+
+# --- materialize -------------------------------------------------------------------------------
+
+
+async def materialize(result: JobResult, now: datetime) -> None:
+    """Every active chore has its next occurrence."""
+    after_id = uuid.UUID(int=0)
+    while True:
+        async with db.session_scope() as session:
+            chores = list(
+                await session.execute(
+                    select(Chore, Household.timezone)
+                    .join(Household, Household.id == Chore.household_id)
+                    .where(
+                        Chore.id > after_id,
+                        Chore.archived_at.is_(None),
+                        Chore.paused.is_(False),
+                        ~select(Occurrence.id)
+                        .where(Occurrence.chore_id == Chore.id, Occurrence.status == Status.OPEN)
+                        .exists(),
+                    )
+                    .order_by(Chore.id)
+                    .limit(BATCH)
+                )
+            )
+            if not chores:
+                return
+            after_id = chores[-1][0].id
+            rows = await _plan_batch(session, [(chore, tz) for chore, tz in chores], now)
+            result.add("occurrences", len(await occurrences.insert_planned(session, rows)))
+            await session.commit()
+
+
+async def _plan_batch(
+    session: AsyncSession, chores: list[tuple[Chore, str]], now: datetime
+) -> list[dict[str, object]]:
+    """Plan the next occurrence of many chores with a handful of queries, whatever their number."""
+    ids = [chore.id for chore, _ in chores]
+    households = list({chore.household_id for chore, _ in chores})
+    last = {
+        chore_id: (due_at, assignee_id, completed_at)
+        for chore_id, due_at, assignee_id, completed_at in await session.execute(
+            select(Occurrence.chore_id, Occurrence.due_at, Occurrence.assignee_id, Occurrence.completed_at)
+            .where(Occurrence.chore_id.in_(ids))
+            .ext(distinct_on(Occurrence.chore_id))
+            .order_by(Occurrence.chore_id, Occurrence.due_at.desc())
+        )
+    }
+    closed = dict(
+        (chore_id, count)
+        for chore_id, count in await session.execute(
+            select(Occurrence.chore_id, func.count())
+            .where(Occurrence.chore_id.in_(ids), Occurrence.status.in_([Status.DONE, Status.SKIPPED]))
+            .group_by(Occurrence.chore_id)
+        )
+    )
+    members: dict[uuid.UUID, list[Candidate]] = defaultdict(list)
+    for chore_id, user_id, name in await session.execute(
+        select(ChoreMember.chore_id, User.id, User.display_name)
+        .join(User, User.id == ChoreMember.user_id)
+        .join(Chore, Chore.id == ChoreMember.chore_id)
+        .join(Membership, and_(Membership.user_id == User.id, Membership.household_id == Chore.household_id))
+        .where(ChoreMember.chore_id.in_(ids))
+        .order_by(ChoreMember.chore_id, ChoreMember.position)
+    ):
+        members[chore_id].append(Candidate(user_id=user_id, name=name))
+    away: dict[uuid.UUID, list[tuple[uuid.UUID, date, date]]] = defaultdict(list)
+    for household_id, user_id, starts_on, ends_on in await session.execute(
+        select(AwayPeriod.household_id, AwayPeriod.user_id, AwayPeriod.starts_on, AwayPeriod.ends_on).where(
+            AwayPeriod.household_id.in_(households), AwayPeriod.ends_on >= (now - timedelta(days=1)).date()
+        )
+    ):
+        away[household_id].append((user_id, starts_on, ends_on))
+    load: dict[uuid.UUID, dict[uuid.UUID, int]] = defaultdict(dict)
+    for household_id, credited_id, minutes in await session.execute(
+        select(HistoryEntry.household_id, HistoryEntry.credited_id, func.sum(HistoryEntry.effort_minutes))
+        .where(
+            HistoryEntry.household_id.in_(households),
+            HistoryEntry.created_at > now - LOAD_WINDOW,
+        )
+        .group_by(HistoryEntry.household_id, HistoryEntry.credited_id)
+    ):
+        if credited_id is not None:  # history of a deleted user
+            load[household_id][credited_id] = int(minutes or 0)
+
+    rows: list[dict[str, object]] = []
+    for chore, tz in chores:
+        previous = last.get(chore.id)
+        if chore.anchor == "completion" and previous is not None and previous[2] is not None:
+            due = occurrences.next_due(
+                chore, tz, after=now, completed_at=previous[2], completions=max(closed.get(chore.id, 0), 1)
+            )
+        else:
+            # Never behind now: a chore that was paused or ran out does not get a backlog.
+            after = max(previous[0], now) if previous is not None else now
+            due = occurrences.next_due(chore, tz, after=after)
+        if due is None:
+            continue
+        on = occurrences.local_date(due, tz, all_day=chore.all_day)
+        facts = occurrences.Facts(
+            members=members[chore.id],
+            away={user for user, start, end in away[chore.household_id] if start <= on <= end},
+            last_assignee=previous[1] if previous is not None else None,
+            load={m.user_id: load[chore.household_id].get(m.user_id, 0) for m in members[chore.id]},
+        )
+        rows.extend(occurrences.plan(chore, tz, due, facts))
+    return rows
+
+
+# --- missed ------------------------------------------------------------------------------------
+
+
+async def missed(result: JobResult, now: datetime) -> None:
+    """Apply each chore's missed policy to occurrences whose time has passed, then refill."""
+    after_id = uuid.UUID(int=0)
+    while True:
+        async with db.session_scope() as session:
+            candidates = list(
+                await session.execute(
+                    select(Occurrence.id, Occurrence.due_at, Chore, Household.timezone)
+                    .join(Chore, Chore.id == Occurrence.chore_id)
+                    .join(Household, Household.id == Chore.household_id)
+                    .where(
+                        Occurrence.id > after_id,
+                        Occurrence.status == Status.OPEN,
+                        Occurrence.due_at < now,
+                        Chore.missed_policy != MissedPolicy.KEEP_OPEN,
+                    )
+                    .order_by(Occurrence.id)
+                    .limit(BATCH)
+                )
+            )
+            if not candidates:
+                break
+            after_id = candidates[-1][0]
+            by_policy: dict[MissedPolicy, list[uuid.UUID]] = defaultdict(list)
+            for occurrence_id, due_at, chore, tz in candidates:
+                following = (
+                    occurrences.next_due(chore, tz, after=due_at) if chore.anchor == "calendar" else None
+                )
+                if (following or due_at + MISSED_GRACE) <= now:
+                    by_policy[chore.missed_policy].append(occurrence_id)
+            for policy, ids in by_policy.items():
+                status, event = (
+                    (Status.MISSED, Event.MISSED)
+                    if policy is MissedPolicy.ROLL_FORWARD
+                    else (Status.SKIPPED, Event.SKIPPED)
+                )
+                closed = (
+                    update(Occurrence)
+                    .where(Occurrence.id.in_(ids), Occurrence.status == Status.OPEN)
+                    .values(status=status)
+                    .returning(
+                        Occurrence.id, Occurrence.household_id, Occurrence.chore_id, Occurrence.assignee_id
+                    )
+                    .cte("closed")
+                )
+                # One statement closes the batch and writes its history, so they cannot drift apart.
+                inserted = await session.execute(
+                    insert(HistoryEntry)
+                    .from_select(
+                        ["id", "household_id", "chore_id", "occurrence_id", "event", "credited_id", "note"],
+                        select(
+                            func.gen_random_uuid(),
+                            closed.c.household_id,
+                            closed.c.chore_id,
+                            closed.c.id,
+                            literal(event.value),
+                            closed.c.assignee_id,
+                            literal(f"missed policy: {policy.value.replace('_', ' ')}"),
+                        ),
+                    )
+                    .returning(HistoryEntry.id)
+                )
+                result.add(status.value, len(list(inserted)))
+            await session.commit()
+    await materialize(result, now)
+
+
+# --- remind ------------------------------------------------------------------------------------
+
+_REMIND = text(
+    """
+    WITH params AS (
+        SELECT CAST(:now AS timestamptz) AS now, CAST(:due_soon AS interval) AS due_soon,
+               CAST(:lookback AS interval) AS lookback, CAST(:all_day_hour AS integer) AS all_day_hour
+    ),
+    due AS (
+        SELECT o.id, o.household_id, o.assignee_id AS user_id, o.due_at, c.title, c.all_day,
+               h.timezone AS home_tz,
+               CASE WHEN c.all_day THEN o.window_start + make_interval(hours => p.all_day_hour)
+                    ELSE o.due_at - p.due_soon END AS remind_at
+        FROM occurrences o JOIN chores c ON c.id = o.chore_id JOIN households h ON h.id = o.household_id
+             CROSS JOIN params p
+        WHERE o.status = 'open' AND o.assignee_id IS NOT NULL
+          AND o.due_at > p.now - p.lookback AND o.window_start <= p.now + interval '1 day'
+    ),
+    wanted AS (
+        SELECT d.*, u.timezone, p.now,
+               CASE WHEN p.now >= d.due_at THEN 'overdue' ELSE 'due_soon' END AS kind
+        FROM due d JOIN users u ON u.id = d.user_id CROSS JOIN params p
+        WHERE p.now >= d.remind_at
+          -- quiet hours, in the person's own time zone (they may wrap past midnight)
+          AND NOT (
+              u.quiet_start IS NOT NULL AND u.quiet_end IS NOT NULL AND (
+                  CASE WHEN u.quiet_start <= u.quiet_end
+                       THEN (p.now AT TIME ZONE u.timezone)::time >= u.quiet_start
+                            AND (p.now AT TIME ZONE u.timezone)::time < u.quiet_end
+                       ELSE (p.now AT TIME ZONE u.timezone)::time >= u.quiet_start
+                            OR (p.now AT TIME ZONE u.timezone)::time < u.quiet_end
+                  END))
+    )
+    INSERT INTO notifications (id, user_id, household_id, kind, occurrence_id, text, dedupe_key, created_at)
+    SELECT gen_random_uuid(), w.user_id, w.household_id, w.kind, w.id,
+           CASE WHEN w.kind = 'overdue' THEN w.title || ' is overdue'
+                WHEN w.all_day THEN w.title || ' is due today'
+                ELSE w.title || ' is due at ' || to_char(w.due_at AT TIME ZONE w.home_tz, 'HH24:MI') END,
+           w.kind || ':' || w.id, w.now
+    FROM wanted w
+    ON CONFLICT ON CONSTRAINT uq_notifications_dedupe DO NOTHING
+    RETURNING kind
+    """
+)
+
+
+async def remind(result: JobResult, now: datetime) -> None:
+    """Due-soon and overdue reminders into each assignee's feed, once each, outside quiet hours."""
+    async with db.session_scope() as session:
+        kinds = await session.scalars(
+            _REMIND,
+            {
+                "now": now,
+                "due_soon": DUE_SOON,
+                "lookback": OVERDUE_LOOKBACK,
+                "all_day_hour": ALL_DAY_REMINDER_HOUR,
+            },
+        )
+        for kind in kinds:
+            result.add(kind, 1)
+        await session.commit()
+
+
+JOBS: dict[str, Callable[[JobResult, datetime], Awaitable[None]]] = {
+    "materialize": materialize,
+    "missed": missed,
+    "remind": remind,
+}

@@ -1,0 +1,164 @@
+"""Scheduled jobs: each does its work once, a second run changes nothing, two copies do not collide."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+
+from shared import jobs
+from shared.db import session_scope
+from tests.plugin import FirebaseUser, MakeUser
+from tests.utils import add_member, create_chore, create_household, daily, me
+
+
+async def _sql(statement: str, **params: Any) -> list[Any]:
+    async with session_scope() as session:
+        result = await session.execute(text(statement), params)
+        rows = list(result) if statement.lstrip().upper().startswith("SELECT") else []
+        await session.commit()
+        return rows
+
+
+async def _household(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> tuple[FirebaseUser, dict[str, Any], list[str]]:
+    owner, member = make_user("owner"), make_user("member")
+    household = await create_household(client, owner, timezone="Europe/Berlin")
+    await add_member(client, owner, household["id"], member)
+    return owner, household, [(await me(client, owner))["id"], (await me(client, member))["id"]]
+
+
+async def _open(chore_id: str) -> list[Any]:
+    return await _sql(
+        "SELECT id, due_at, assignee_id FROM occurrences WHERE chore_id = :c AND status = 'open'", c=chore_id
+    )
+
+
+async def test_job_materialize_refills_and_second_run_changes_nothing(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    owner, household, ids = await _household(client, make_user)
+    chore = await create_chore(client, owner, household["id"], ids)
+    await _sql("DELETE FROM occurrences WHERE chore_id = :c", c=chore["id"])
+    first = await jobs.run("materialize")
+    assert first.changed.get("occurrences", 0) >= 1
+    [row] = await _open(chore["id"])
+    assert row.assignee_id is not None
+    second = await jobs.run("materialize")
+    assert second.changed == {}
+    assert await _open(chore["id"]) == [row]
+
+
+async def test_job_materialize_two_copies_make_no_duplicates(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    owner, household, ids = await _household(client, make_user)
+    chores = [await create_chore(client, owner, household["id"], ids, title=f"Chore {i}") for i in range(5)]
+    for chore in chores:
+        await _sql("DELETE FROM occurrences WHERE chore_id = :c", c=chore["id"])
+    results = await asyncio.gather(jobs.run("materialize"), jobs.run("materialize"))
+    assert sum(r.changed.get("occurrences", 0) for r in results) >= 5
+    for chore in chores:
+        assert len(await _open(chore["id"])) == 1
+
+
+async def test_job_missed_rolls_forward_once(client: httpx.AsyncClient, make_user: MakeUser) -> None:
+    owner, household, ids = await _household(client, make_user)
+    started = daily(start=(dt.date.today() - dt.timedelta(days=10)).isoformat())
+    made = {
+        policy: await create_chore(
+            client, owner, household["id"], ids, title=title, missed_policy=policy, schedule=started
+        )
+        for title, policy in [("Rolling", "roll_forward"), ("Kept", "keep_open"), ("Skipping", "auto_skip")]
+    }
+    rolling, kept, skipping = made["roll_forward"], made["keep_open"], made["auto_skip"]
+    for chore in (rolling, kept, skipping):
+        await _sql(
+            "UPDATE occurrences SET due_at = due_at - interval '3 days' "
+            "WHERE chore_id = :c AND status = 'open'",
+            c=chore["id"],
+        )
+    now = dt.datetime.now(dt.UTC)
+    first = await jobs.run("missed", now=now)
+    assert first.changed.get("missed", 0) >= 1
+    statuses = await _sql(
+        "SELECT c.title, o.status, o.due_at > :now AS future "
+        "FROM occurrences o JOIN chores c ON c.id = o.chore_id "
+        "WHERE c.household_id = :h ORDER BY c.title, o.due_at",
+        h=household["id"],
+        now=now,
+    )
+    assert [(r.title, r.status, r.future) for r in statuses] == [
+        ("Kept", "open", False),
+        ("Rolling", "missed", False),
+        ("Rolling", "open", True),
+        ("Skipping", "skipped", False),
+        ("Skipping", "open", True),
+    ]
+    history = await _sql(
+        "SELECT event, note FROM history WHERE household_id = :h ORDER BY event", h=household["id"]
+    )
+    assert [(h.event, h.note) for h in history] == [
+        ("missed", "missed policy: roll forward"),
+        ("skipped", "missed policy: auto skip"),
+    ]
+    second = await jobs.run("missed", now=now)
+    assert second.changed == {}
+
+
+async def test_job_remind_once_each_and_respects_quiet_hours(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    owner, household, ids = await _household(client, make_user)
+    # 07:00 in Berlin, assigned to the owner (fixed); the job runs with a fake clock around it.
+    chore = await create_chore(client, owner, household["id"], ids, strategy="fixed", schedule=daily("07:00"))
+    [occurrence] = await _open(chore["id"])
+    due = occurrence.due_at
+
+    async def notifications() -> list[tuple[str, str]]:
+        rows = await _sql(
+            "SELECT kind, text FROM notifications WHERE occurrence_id = :o ORDER BY created_at, kind",
+            o=occurrence.id,
+        )
+        return [(r.kind, r.text) for r in rows]
+
+    await jobs.run("remind", now=due - dt.timedelta(hours=2))
+    assert await notifications() == []
+    await jobs.run("remind", now=due - dt.timedelta(minutes=30))
+    assert await notifications() == [("due_soon", "Dishes is due at 07:00")]
+    assert (await jobs.run("remind", now=due - dt.timedelta(minutes=20))).changed == {}
+    # Quiet 06:00-09:00 Berlin time for the owner: the overdue reminder waits until 09:00.
+    await _sql(
+        "UPDATE users SET timezone = 'Europe/Berlin', quiet_start = '06:00', quiet_end = '09:00' "
+        "WHERE id = :u",
+        u=ids[0],
+    )
+    await jobs.run("remind", now=due + dt.timedelta(minutes=10))
+    assert [kind for kind, _ in await notifications()] == ["due_soon"]
+    await jobs.run("remind", now=due + dt.timedelta(hours=2, minutes=5))
+    assert await notifications() == [("due_soon", "Dishes is due at 07:00"), ("overdue", "Dishes is overdue")]
+    assert (await jobs.run("remind", now=due + dt.timedelta(hours=3))).changed == {}
+
+
+async def test_job_cli_runs_and_reports(client: httpx.AsyncClient, make_user: MakeUser) -> None:
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    chorus = Path(sys.executable).parent / "chorus"
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [str(chorus), "job", "materialize"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["job"] == "materialize"
+    assert report["skipped"] is False
