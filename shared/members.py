@@ -12,6 +12,7 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import occurrences
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.models import Household, Membership, Role, User
 from shared.schemas import MemberPublic, MembersPublic, MemberUpdate
@@ -114,6 +115,8 @@ async def remove(session: AsyncSession, *, membership: Membership, user_id: uuid
         raise Forbidden("only an owner can remove an admin or an owner", code="owner-required")
     await _keep_an_owner(session, target)
     await session.delete(target)
+    await session.flush()
+    await occurrences.release_member(session, household_id=target.household_id, user_id=target.user_id)
     await session.commit()
 
 
@@ -127,4 +130,6 @@ async def leave(session: AsyncSession, *, membership: Membership) -> None:
         advice = "delete the household instead" if alone == 1 else "make someone else owner first"
         raise Conflict(f"a household needs an owner: {advice}", code="last-owner")
     await session.delete(caller)
+    await session.flush()
+    await occurrences.release_member(session, household_id=caller.household_id, user_id=caller.user_id)
     await session.commit()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -542,3 +543,50 @@ async def claim(
         raise Conflict("someone has claimed it already, or it is closed", code="already-claimed")
     await session.commit()
     return (await _public(session, [occurrence_id]))[0]
+
+
+async def release_member(session: AsyncSession, *, household_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    """Someone left the household: drop them from rotations and hand on what was theirs.
+
+    Their own "each of" instances go; open "one of" occurrences are re-decided for the same due
+    time among those still eligible; pool occurrences they had claimed go back to the pool.
+    Part of the caller's transaction.
+    """
+    chores_here = select(Chore.id).where(Chore.household_id == household_id)
+    await session.execute(
+        sa.delete(ChoreMember).where(ChoreMember.user_id == user_id, ChoreMember.chore_id.in_(chores_here))
+    )
+    await session.execute(
+        update(Occurrence)
+        .where(
+            Occurrence.household_id == household_id,
+            Occurrence.status == Status.OPEN,
+            Occurrence.assignee_id == user_id,
+            Occurrence.chore_id.in_(select(Chore.id).where(Chore.mode == Mode.POOL)),
+        )
+        .values(assignee_id=None, assignment_reason="back in the pool: the claimer left")
+    )
+    released = list(
+        await session.execute(
+            sa.delete(Occurrence)
+            .where(
+                Occurrence.household_id == household_id,
+                Occurrence.status == Status.OPEN,
+                sa.or_(Occurrence.assignee_id == user_id, Occurrence.for_user_id == user_id),
+            )
+            .returning(Occurrence.chore_id, Occurrence.due_at, Occurrence.for_user_id)
+        )
+    )
+    tz = await household_tz(session, household_id)
+    for chore_id, due_at, for_user_id in released:
+        if for_user_id is not None:
+            continue  # their own instance of an "each of" chore
+        chore = await session.get_one(Chore, chore_id)
+        members = await eligible_members(session, chore)
+        facts = Facts(
+            members=[m for m in members if m.user_id != user_id],
+            away=await _away(session, household_id, local_date(due_at, tz, all_day=chore.all_day)),
+            last_assignee=None,
+            load=await load_minutes(session, household_id, [m.user_id for m in members], until=due_at),
+        )
+        await insert_planned(session, plan(chore, tz, due_at, facts))

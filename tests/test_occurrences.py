@@ -216,3 +216,35 @@ async def test_list_occurrences_filters(client: httpx.AsyncClient, make_user: Ma
     before = (await client.get(base, headers=owner.headers(), params={"due_before": first["due_at"]})).json()
     assert [o["id"] for o in before["data"]] == [first["id"]]
     assert_problem(await client.get(base, headers=owner.headers(), params={"status": "lost"}), 422)
+
+
+async def test_remove_member_hands_their_occurrences_on(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    owner, _, household, ids, chore = await _setup(client, make_user, strategy="fixed")
+    third = make_user("third")
+    await add_member(client, owner, household["id"], third)
+    third_id = (await me(client, third))["id"]
+    response = await client.patch(
+        f"/api/households/{household['id']}/chores/{chore['id']}",
+        headers=owner.headers(),
+        json={"eligible": [ids[1], third_id]},
+    )
+    assert response.status_code == 200
+    [before] = await open_occurrences(client, owner, household["id"], chore["id"])
+    assert before["assignee_id"] == ids[1]
+    each = await create_chore(client, owner, household["id"], [ids[0], ids[1]], title="Beds", mode="each_of")
+    removed = await client.delete(
+        f"/api/households/{household['id']}/members/{ids[1]}", headers=owner.headers()
+    )
+    assert removed.status_code == 204
+    [after] = await open_occurrences(client, owner, household["id"], chore["id"])
+    assert after["due_at"] == before["due_at"]
+    assert after["assignee_id"] == third_id
+    assert [o["assignee_id"] for o in await open_occurrences(client, owner, household["id"], each["id"])] == [
+        ids[0]
+    ]
+    got = (
+        await client.get(f"/api/households/{household['id']}/chores/{chore['id']}", headers=owner.headers())
+    ).json()
+    assert [m["user_id"] for m in got["eligible"]] == [third_id]
