@@ -52,6 +52,8 @@ FROM households h CROSS JOIN generate_series(1, :per_household) AS c WHERE h.nam
 INSERT INTO chore_members (chore_id, user_id, position)
 SELECT c.id, m.user_id, CASE WHEN m.role = 'owner' THEN 0 ELSE 1 END
 FROM chores c JOIN memberships m ON m.household_id = c.household_id WHERE c.title LIKE 'Chore %';
+
+ANALYZE;
 """
 
 

@@ -245,6 +245,8 @@ class Occurrence(Base):
         ),
         Index("ix_occurrences_household_due", "household_id", "due_at"),
         Index("ix_occurrences_open_due", "due_at", postgresql_where="status = 'open'"),
+        # "Which chores have no open occurrence?" (materialize), without scanning closed ones.
+        Index("ix_occurrences_open_chore", "chore_id", postgresql_where="status = 'open'"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
