@@ -145,6 +145,8 @@ def _responses(fn: Function, refs: dict[Any, Any]) -> dict[str, Any]:
         if status == fn.status_code:
             if fn.response:
                 entry["content"] = {"application/json": {"schema": refs[(fn.response, "serialization")]}}
+            elif fn.media_type != "application/json":
+                entry["content"] = {fn.media_type: {"schema": {"type": "string"}}}
         else:
             entry["content"] = {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
         responses[str(status)] = entry

@@ -45,6 +45,10 @@ FUNCTIONS: tuple[str, ...] = (
     "members.cancel_away",
     "history.list_completions",
     "history.get_leaderboard",
+    "calendar.create_calendar_feed",
+    "calendar.list_calendar_feeds",
+    "calendar.revoke_calendar_feed",
+    "calendar.get_calendar_feed",
 )
 
 

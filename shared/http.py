@@ -130,7 +130,9 @@ class Call(Generic[B, Q]):
         return value
 
 
-Handler = Callable[[Call[Any, Any]], Awaitable[BaseModel | None]]
+# A handler returns a model (serialized as JSON), None (an empty body), or, for operations that
+# declare another `media_type`, a finished `Response` that the runtime passes through unchanged.
+Handler = Callable[[Call[Any, Any]], Awaitable[BaseModel | Response | None]]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -145,11 +147,15 @@ class Function:
     request: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
     response: type[BaseModel] | None = None
+    # The success body's type; anything but JSON (an iCal feed) is a `Response` from the handler.
+    media_type: str = "application/json"
     status_code: int = 200
     # Statuses the handler itself may answer with, besides the ones every operation has.
     errors: tuple[int, ...] = ()
     # Retries carrying the same Idempotency-Key header get the first answer again.
     idempotent: bool = False
+    # The path holds a credential (a calendar feed token): the access log shows the route instead.
+    secret_path: bool = False
     name: str = field(default="")
     summary: str = field(default="")
 
@@ -159,6 +165,10 @@ class Function:
         object.__setattr__(self, "summary", self.summary or (doc[0] if doc else self.name))
         if self.access.household_role is not None and "{household_id:uuid}" not in self.path:
             raise ValueError(f"{self.name}: household operations need {{household_id:uuid}} in the path")
+        if self.response is not None and self.media_type != "application/json":
+            raise ValueError(
+                f"{self.name}: a response model is JSON; a {self.media_type} handler returns a Response"
+            )
 
     @property
     def statuses(self) -> list[int]:
@@ -182,6 +192,8 @@ def _endpoint(fn: Function) -> Callable[[Request], Awaitable[Response]]:
 
     async def endpoint(request: Request) -> Response:
         request.state.function = fn.name
+        if fn.secret_path:
+            request.state.log_path = fn.path
         in_flight.inc()
         try:
             claims = None if fn.access is Access.PUBLIC else await auth.authenticate(request)
@@ -218,6 +230,8 @@ def _endpoint(fn: Function) -> Callable[[Request], Awaitable[Response]]:
             ) from error
         finally:
             in_flight.dec()
+        if isinstance(result, Response):
+            return result
         if result is None:
             return Response(status_code=fn.status_code)
         return Response(result.model_dump_json(), status_code=fn.status_code, media_type="application/json")
@@ -385,7 +399,7 @@ class Observe:
                 extra={
                     "function": function,
                     "method": scope["method"],
-                    "path": scope["path"],
+                    "path": state.get("log_path", scope["path"]),
                     "status": status,
                     "duration_ms": round(elapsed * 1000, 2),
                     "request_id": request_id,

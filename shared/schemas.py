@@ -407,3 +407,21 @@ class AwayPublic(BaseModel):
 class AwaysPublic(BaseModel):
     data: list[AwayPublic]
     count: int
+
+
+class CalendarFeedPublic(BaseModel):
+    id: uuid.UUID
+    created_at: datetime
+    revoked: bool
+    revoked_at: datetime | None
+
+
+class CalendarFeedCreated(BaseModel):
+    id: uuid.UUID
+    url: str = Field(description="The secret iCal address; shown only now, so keep it (revoke to stop it)")
+    created_at: datetime
+
+
+class CalendarFeedsPublic(BaseModel):
+    data: list[CalendarFeedPublic]
+    count: int
