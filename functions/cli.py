@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -182,10 +183,12 @@ def job(name: str, now: datetime | None) -> None:
     import asyncio
 
     from shared import db, jobs
-    from shared.observability import configure_logging
+    from shared.observability import configure_logging, push_job_metrics
     from shared.settings import get_settings
 
     configure_logging(get_settings().log_level)
+
+    settings = get_settings()
 
     async def once() -> jobs.JobResult:
         try:
@@ -193,7 +196,23 @@ def job(name: str, now: datetime | None) -> None:
         finally:
             await db.dispose_engine()
 
-    result = asyncio.run(once())
+    started = time.perf_counter()
+    try:
+        result = asyncio.run(once())
+    except Exception:
+        if settings.pushgateway_url:
+            push_job_metrics(
+                settings.pushgateway_url,
+                job=name,
+                seconds=time.perf_counter() - started,
+                changed={},
+                failed=True,
+            )
+        raise
+    if settings.pushgateway_url and not result.skipped:
+        push_job_metrics(
+            settings.pushgateway_url, job=name, seconds=result.seconds, changed=result.changed, failed=False
+        )
     click.echo(json.dumps({"job": name, "skipped": result.skipped, "changed": result.changed}))
 
 

@@ -75,3 +75,30 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level.upper())
     # uvicorn's own access log would repeat ours in another format.
     logging.getLogger("uvicorn.access").disabled = True
+
+
+def push_job_metrics(
+    gateway: str, *, job: str, seconds: float, changed: dict[str, int], failed: bool
+) -> None:
+    """Push one job run's outcome to a Prometheus Pushgateway (CronJob pods live too briefly to scrape)."""
+    import time
+
+    from prometheus_client import CollectorRegistry, push_to_gateway
+
+    registry = CollectorRegistry()
+    outcome = "failure" if failed else "success"
+    Gauge(
+        f"chorus_job_last_{outcome}_timestamp_seconds",
+        f"When the job last finished with {outcome}.",
+        ["job"],
+        registry=registry,
+    ).labels(job).set(time.time())
+    Gauge("chorus_job_duration_seconds", "How long the last run took.", ["job"], registry=registry).labels(
+        job
+    ).set(seconds)
+    rows = Gauge(
+        "chorus_job_changed_rows", "Rows the last run changed, by kind.", ["job", "kind"], registry=registry
+    )
+    for kind, count in changed.items():
+        rows.labels(job, kind).set(count)
+    push_to_gateway(gateway, job=f"chorus-job-{job}", registry=registry)

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
 
+    # Scheduled jobs push their outcome here when set (e.g. http://pushgateway:9091).
+    pushgateway_url: str = ""
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         if self.environment != "production":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 from typing import Any
 
 import httpx
@@ -166,3 +167,44 @@ async def test_job_cli_runs_and_reports(client: httpx.AsyncClient, make_user: Ma
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["job"] == "materialize"
     assert report["skipped"] is False
+
+
+async def test_job_cli_pushes_metrics_to_a_pushgateway() -> None:
+    import http.server
+    import subprocess
+    import sys
+    import threading
+    from pathlib import Path
+
+    received: list[tuple[str, str]] = []
+
+    class Gateway(http.server.BaseHTTPRequestHandler):
+        def do_PUT(self) -> None:
+            body = self.rfile.read(int(self.headers["content-length"])).decode()
+            received.append((self.path, body))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Gateway)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        env = {**os.environ, "PUSHGATEWAY_URL": f"http://127.0.0.1:{server.server_port}"}
+        chorus = Path(sys.executable).parent / "chorus"
+        await asyncio.to_thread(
+            subprocess.run,
+            [str(chorus), "job", "remind"],
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    [(path, body)] = received
+    assert path == "/metrics/job/chorus-job-remind"
+    assert 'chorus_job_last_success_timestamp_seconds{job="remind"}' in body
+    assert 'chorus_job_duration_seconds{job="remind"}' in body
