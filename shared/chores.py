@@ -161,16 +161,9 @@ async def _publics(session: AsyncSession, chores: list[Chore]) -> list[ChorePubl
 async def _eligible_rows(
     session: AsyncSession, chore_ids: list[uuid.UUID]
 ) -> list[tuple[uuid.UUID, EligibleMember]]:
-    from shared.models import User
-
-    rows = await session.execute(
-        select(ChoreMember.chore_id, User.id, User.display_name)
-        .join(User, User.id == ChoreMember.user_id)
-        .where(ChoreMember.chore_id.in_(chore_ids))
-        .order_by(ChoreMember.chore_id, ChoreMember.position)
-    )
     return [
-        (chore_id, EligibleMember(user_id=user_id, display_name=name)) for chore_id, user_id, name in rows
+        (chore_id, EligibleMember(user_id=candidate.user_id, display_name=candidate.name))
+        for chore_id, candidate in await occurrences.eligible_members_of(session, chore_ids)
     ]
 
 

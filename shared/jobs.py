@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import and_, func, literal, select, text, update
+from sqlalchemy import func, literal, select, text, update
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,9 +31,9 @@ from shared.models import (
     Household,
     Membership,
     MissedPolicy,
+    Mode,
     Occurrence,
     Status,
-    User,
 )
 
 log = logging.getLogger("chorus.jobs")
@@ -41,7 +41,7 @@ log = logging.getLogger("chorus.jobs")
 BATCH = 2000
 # An occurrence counts as missed once the next one is due; one-offs and completion-anchored chores,
 # which have no "next", after this grace.
-MISSED_GRACE = timedelta(hours=24)
+MISSED_GRACE = occurrences.MISSED_GRACE
 DUE_SOON = timedelta(hours=1)
 # All-day chores are announced at this local hour of their day.
 ALL_DAY_REMINDER_HOUR = 9
@@ -89,10 +89,34 @@ async def run(name: str, *, now: datetime | None = None) -> JobResult:
 
 
 async def materialize(result: JobResult, now: datetime) -> None:
-    """Every active chore has its next occurrence."""
+    """Every active chore has its next occurrence; in "each of" chores, every eligible member."""
+    open_for_member = (
+        select(Occurrence.id)
+        .where(
+            Occurrence.chore_id == ChoreMember.chore_id,
+            Occurrence.for_user_id == ChoreMember.user_id,
+            Occurrence.status == Status.OPEN,
+        )
+        .exists()
+    )
+    member_lacking = (
+        select(ChoreMember.user_id)
+        .join(Membership, Membership.user_id == ChoreMember.user_id)
+        .where(
+            ChoreMember.chore_id == Chore.id, Membership.household_id == Chore.household_id, ~open_for_member
+        )
+        .exists()
+    )
+    nothing_open = (
+        ~select(Occurrence.id)
+        .where(Occurrence.chore_id == Chore.id, Occurrence.status == Status.OPEN)
+        .exists()
+    )
     after_id = uuid.UUID(int=0)
     while True:
         async with db.session_scope() as session:
+            # Locking the batch's chores makes an archive, pause or edit wait for this batch (and
+            # its own clean-up then sees what the batch created), instead of racing it.
             chores = list(
                 await session.execute(
                     select(Chore, Household.timezone)
@@ -101,12 +125,11 @@ async def materialize(result: JobResult, now: datetime) -> None:
                         Chore.id > after_id,
                         Chore.archived_at.is_(None),
                         Chore.paused.is_(False),
-                        ~select(Occurrence.id)
-                        .where(Occurrence.chore_id == Chore.id, Occurrence.status == Status.OPEN)
-                        .exists(),
+                        nothing_open | ((Chore.mode == Mode.EACH_OF) & member_lacking),
                     )
                     .order_by(Chore.id)
                     .limit(BATCH)
+                    .with_for_update(of=Chore, skip_locked=True)
                 )
             )
             if not chores:
@@ -123,33 +146,30 @@ async def _plan_batch(
     """Plan the next occurrence of many chores with a handful of queries, whatever their number."""
     ids = [chore.id for chore, _ in chores]
     households = list({chore.household_id for chore, _ in chores})
-    last = {
-        chore_id: (due_at, assignee_id, completed_at)
-        for chore_id, due_at, assignee_id, completed_at in await session.execute(
-            select(Occurrence.chore_id, Occurrence.due_at, Occurrence.assignee_id, Occurrence.completed_at)
-            .where(Occurrence.chore_id.in_(ids))
+    latest = {
+        chore_id: (due_at, assignee_id)
+        for chore_id, due_at, assignee_id in await session.execute(
+            select(Occurrence.chore_id, Occurrence.due_at, Occurrence.assignee_id)
+            .where(Occurrence.chore_id.in_(ids), Occurrence.for_user_id.is_(None))
             .ext(distinct_on(Occurrence.chore_id))
             .order_by(Occurrence.chore_id, Occurrence.due_at.desc())
         )
     }
-    closed = dict(
-        (chore_id, count)
-        for chore_id, count in await session.execute(
-            select(Occurrence.chore_id, func.count())
-            .where(Occurrence.chore_id.in_(ids), Occurrence.status.in_([Status.DONE, Status.SKIPPED]))
-            .group_by(Occurrence.chore_id)
+    # Members who already have an open occurrence of an "each of" chore are not planned again.
+    has_open: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+    for chore_id, user_id in await session.execute(
+        select(Occurrence.chore_id, Occurrence.for_user_id).where(
+            Occurrence.chore_id.in_(ids),
+            Occurrence.status == Status.OPEN,
+            Occurrence.for_user_id.is_not(None),
         )
-    )
-    members: dict[uuid.UUID, list[Candidate]] = defaultdict(list)
-    for chore_id, user_id, name in await session.execute(
-        select(ChoreMember.chore_id, User.id, User.display_name)
-        .join(User, User.id == ChoreMember.user_id)
-        .join(Chore, Chore.id == ChoreMember.chore_id)
-        .join(Membership, and_(Membership.user_id == User.id, Membership.household_id == Chore.household_id))
-        .where(ChoreMember.chore_id.in_(ids))
-        .order_by(ChoreMember.chore_id, ChoreMember.position)
     ):
-        members[chore_id].append(Candidate(user_id=user_id, name=name))
+        if user_id is not None:  # excluded by the query; narrowed for the type checker
+            has_open[chore_id].add(user_id)
+    closed = await occurrences.last_closed(session, ids)
+    members: dict[uuid.UUID, list[Candidate]] = defaultdict(list)
+    for chore_id, candidate in await occurrences.eligible_members_of(session, ids):
+        members[chore_id].append(candidate)
     away: dict[uuid.UUID, list[tuple[uuid.UUID, date, date]]] = defaultdict(list)
     for household_id, user_id, starts_on, ends_on in await session.execute(
         select(AwayPeriod.household_id, AwayPeriod.user_id, AwayPeriod.starts_on, AwayPeriod.ends_on).where(
@@ -160,10 +180,7 @@ async def _plan_batch(
     load: dict[uuid.UUID, dict[uuid.UUID, int]] = defaultdict(dict)
     for household_id, credited_id, minutes in await session.execute(
         select(HistoryEntry.household_id, HistoryEntry.credited_id, func.sum(HistoryEntry.effort_minutes))
-        .where(
-            HistoryEntry.household_id.in_(households),
-            HistoryEntry.created_at > now - LOAD_WINDOW,
-        )
+        .where(HistoryEntry.household_id.in_(households), HistoryEntry.created_at > now - LOAD_WINDOW)
         .group_by(HistoryEntry.household_id, HistoryEntry.credited_id)
     ):
         if credited_id is not None:  # history of a deleted user
@@ -171,14 +188,19 @@ async def _plan_batch(
 
     rows: list[dict[str, object]] = []
     for chore, tz in chores:
-        previous = last.get(chore.id)
-        if chore.anchor == "completion" and previous is not None and previous[2] is not None:
+        previous = latest.get(chore.id)
+        last_closed = closed.get(chore.id)
+        if chore.anchor == "completion" and last_closed is not None:
             due = occurrences.next_due(
-                chore, tz, after=now, completed_at=previous[2], completions=max(closed.get(chore.id, 0), 1)
+                chore,
+                tz,
+                after=now,
+                completed_at=occurrences.catch_up(last_closed[0], now),
+                completions=max(last_closed[1], 1),
             )
         else:
-            # Never behind now: a chore that was paused or ran out does not get a backlog.
-            after = max(previous[0], now) if previous is not None else now
+            # Not behind the current one: a paused or missed chore does not get a backlog.
+            after = occurrences.catch_up(previous[0], now) if previous is not None else now
             due = occurrences.next_due(chore, tz, after=after)
         if due is None:
             continue
@@ -189,7 +211,11 @@ async def _plan_batch(
             last_assignee=previous[1] if previous is not None else None,
             load={m.user_id: load[chore.household_id].get(m.user_id, 0) for m in members[chore.id]},
         )
-        rows.extend(occurrences.plan(chore, tz, due, facts))
+        rows.extend(
+            row
+            for row in occurrences.plan(chore, tz, due, facts)
+            if row.get("for_user_id") not in has_open[chore.id]
+        )
     return rows
 
 
@@ -211,6 +237,7 @@ async def missed(result: JobResult, now: datetime) -> None:
                         Occurrence.status == Status.OPEN,
                         Occurrence.due_at < now,
                         Chore.missed_policy != MissedPolicy.KEEP_OPEN,
+                        Chore.archived_at.is_(None),
                     )
                     .order_by(Occurrence.id)
                     .limit(BATCH)
@@ -272,13 +299,13 @@ _REMIND = text(
                CAST(:lookback AS interval) AS lookback, CAST(:all_day_hour AS integer) AS all_day_hour
     ),
     due AS (
-        SELECT o.id, o.household_id, o.assignee_id AS user_id, o.due_at, c.title, c.all_day,
+        SELECT o.id, o.chore_id, o.household_id, o.assignee_id AS user_id, o.due_at, c.title, c.all_day,
                h.timezone AS home_tz,
                CASE WHEN c.all_day THEN o.window_start + make_interval(hours => p.all_day_hour)
                     ELSE o.due_at - p.due_soon END AS remind_at
         FROM occurrences o JOIN chores c ON c.id = o.chore_id JOIN households h ON h.id = o.household_id
              CROSS JOIN params p
-        WHERE o.status = 'open' AND o.assignee_id IS NOT NULL
+        WHERE o.status = 'open' AND o.assignee_id IS NOT NULL AND c.archived_at IS NULL AND NOT c.paused
           AND o.due_at > p.now - p.lookback AND o.window_start <= p.now + interval '1 day'
     ),
     wanted AS (
@@ -301,7 +328,9 @@ _REMIND = text(
            CASE WHEN w.kind = 'overdue' THEN w.title || ' is overdue'
                 WHEN w.all_day THEN w.title || ' is due today'
                 ELSE w.title || ' is due at ' || to_char(w.due_at AT TIME ZONE w.home_tz, 'HH24:MI') END,
-           w.kind || ':' || w.id, w.now
+           -- keyed by chore and due time, not row id: a recomputed occurrence is not announced twice
+           w.kind || ':' || w.chore_id || ':' || to_char(w.due_at AT TIME ZONE 'UTC', 'YYYYMMDD"T"HH24MISS'),
+           w.now
     FROM wanted w
     ON CONFLICT ON CONSTRAINT uq_notifications_dedupe DO NOTHING
     RETURNING kind

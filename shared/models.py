@@ -336,7 +336,8 @@ class Notification(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     household_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(32))
-    occurrence_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("occurrences.id", ondelete="CASCADE"))
+    # SET NULL: a recomputed occurrence is a new row, but what was already said stays said.
+    occurrence_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("occurrences.id", ondelete="SET NULL"))
     text: Mapped[str] = mapped_column(Text)
     dedupe_key: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = _now()

@@ -46,8 +46,12 @@ from shared.schemas import (
     RescheduleRequest,
 )
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # How long a completion can be undone.
 UNDO_WINDOW = timedelta(hours=24)
+# An occurrence counts as missed once the next one is due, or this long after its due time when
+# there is no next one; nothing is created that is already this far in the past.
+MISSED_GRACE = timedelta(hours=24)
 
 
 def rule_of(chore: Chore) -> schedules.Rule:
@@ -63,16 +67,24 @@ def local_day_start(moment: datetime, tz: str, *, all_day: bool) -> datetime:
     return datetime.combine(local.date(), time(0), tzinfo=zone).astimezone(UTC)
 
 
+async def eligible_members_of(
+    session: AsyncSession, chore_ids: Sequence[uuid.UUID]
+) -> list[tuple[uuid.UUID, Candidate]]:
+    """(chore id, member) in rotation order, for current household members only."""
+    rows = await session.execute(
+        select(ChoreMember.chore_id, User.id, User.display_name)
+        .join(User, User.id == ChoreMember.user_id)
+        .join(Chore, Chore.id == ChoreMember.chore_id)
+        .join(Membership, (Membership.user_id == User.id) & (Membership.household_id == Chore.household_id))
+        .where(ChoreMember.chore_id.in_(chore_ids))
+        .order_by(ChoreMember.chore_id, ChoreMember.position)
+    )
+    return [(chore_id, Candidate(user_id=user_id, name=name)) for chore_id, user_id, name in rows]
+
+
 async def eligible_members(session: AsyncSession, chore: Chore) -> list[Candidate]:
     """The chore's eligible members in rotation order, limited to current household members."""
-    rows = await session.execute(
-        select(User.id, User.display_name)
-        .join(ChoreMember, ChoreMember.user_id == User.id)
-        .join(Membership, (Membership.user_id == User.id) & (Membership.household_id == chore.household_id))
-        .where(ChoreMember.chore_id == chore.id)
-        .order_by(ChoreMember.position)
-    )
-    return [Candidate(user_id=user_id, name=name) for user_id, name in rows]
+    return [candidate for _, candidate in await eligible_members_of(session, [chore.id])]
 
 
 async def _away(session: AsyncSession, household_id: uuid.UUID, on: date) -> set[uuid.UUID]:
@@ -115,12 +127,34 @@ class Facts:
 def next_due(
     chore: Chore, tz: str, *, after: datetime, completed_at: datetime | None = None, completions: int = 1
 ) -> datetime | None:
-    """The chore's next due time: after `after`, or counted from `completed_at` if completion-anchored."""
+    """The chore's next due time after `after`. Completion-anchored chores count from
+    `completed_at` (the last time it was closed), or start at their first due time."""
     rule = rule_of(chore)
-    if rule.anchor == "completion" and completed_at is not None:
-        return schedules.due_after_completion(rule, tz, completed_at=completed_at, completions=completions)
+    if rule.anchor == "completion":
+        if completed_at is not None:
+            return schedules.due_after_completion(
+                rule, tz, completed_at=completed_at, completions=completions
+            )
+        first = schedules.due_times(rule, tz, after=EPOCH, limit=1)
+        return first[0] if first else None
     upcoming = schedules.due_times(rule, tz, after=after, limit=1)
     return upcoming[0] if upcoming else None
+
+
+async def last_closed(
+    session: AsyncSession, chore_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[datetime, int]]:
+    """Per chore: when it was last closed (done, skipped or missed) and how many times it was."""
+    rows = await session.execute(
+        select(
+            Occurrence.chore_id,
+            func.max(func.coalesce(Occurrence.completed_at, Occurrence.due_at)),
+            func.count(),
+        )
+        .where(Occurrence.chore_id.in_(chore_ids), Occurrence.status != Status.OPEN)
+        .group_by(Occurrence.chore_id)
+    )
+    return {chore_id: (closed_at, count) for chore_id, closed_at, count in rows}
 
 
 def local_date(due: datetime, tz: str, *, all_day: bool) -> date:
@@ -192,13 +226,12 @@ async def spawn_next(
     if chore.archived_at is not None or chore.paused:
         return []
     completions = 1
-    if chore.anchor == "completion" and completed_at is not None:
-        closed = await session.scalar(
-            select(func.count()).where(
-                Occurrence.chore_id == chore.id, Occurrence.status.in_([Status.DONE, Status.SKIPPED])
-            )
-        )
-        completions = max(closed or 0, 1)
+    if chore.anchor == "completion":
+        closed = (await last_closed(session, [chore.id])).get(chore.id)
+        if closed is not None:
+            completions = max(closed[1], 1)
+            if completed_at is None:  # a recompute: count from the last time it was closed
+                completed_at = max(closed[0], datetime.now(UTC) - MISSED_GRACE)
     due = next_due(chore, tz, after=after, completed_at=completed_at, completions=completions)
     if due is None:
         return []
@@ -307,20 +340,22 @@ async def complete(
 ) -> CompletionPublic:
     """Mark an occurrence done, credit the points, create the next one. Retries with the same
     Idempotency-Key replay the first answer; concurrent completions produce exactly one."""
-    actor = membership.user_id
+    # Plain values: rollbacks below expire every loaded object.
+    actor, household_id, role = membership.user_id, membership.household_id, membership.role
+    occurrence, chore = await _load(session, membership, occurrence_id)
     if idempotency_key is not None:
-        replay = await _replay(session, membership, occurrence_id, idempotency_key)
+        replay = await _replay(session, actor, occurrence_id, idempotency_key)
         if replay is not None:
             return replay
-    occurrence, chore = await _load(session, membership, occurrence_id)
     credited = data.on_behalf_of or actor
     if credited != actor:
-        if membership.role.rank < Role.ADMIN.rank:
+        if role.rank < Role.ADMIN.rank:
             raise Forbidden("only admins record chores on someone else's behalf", code="role-required")
-        await _check_member(session, membership.household_id, credited)
+        await _check_member(session, household_id, credited)
     if occurrence.for_user_id is not None and occurrence.for_user_id != credited:
         raise Forbidden("this is someone else's own instance of the chore", code="not-yours")
     now = datetime.now(UTC)
+    due_at, for_user_id = occurrence.due_at, occurrence.for_user_id
     # The status guard is the lock: of many concurrent completions exactly one updates the row.
     claimed = await session.scalar(
         update(Occurrence)
@@ -330,37 +365,50 @@ async def complete(
     )
     if claimed is None:
         await session.rollback()
-        if idempotency_key is not None:
-            replay = await _replay(session, membership, occurrence_id, idempotency_key)
-            if replay is not None:
-                return replay
-        raise Conflict("this occurrence is not open any more", code="occurrence-not-open")
-    entry = HistoryEntry(
-        id=uuid.uuid4(),
-        household_id=chore.household_id,
-        chore_id=chore.id,
-        occurrence_id=occurrence_id,
-        event=Event.DONE,
-        actor_id=actor,
-        credited_id=credited,
-        note=data.note,
-        points=chore.points,
-        effort_minutes=chore.effort_minutes,
-        idempotency_key=idempotency_key,
-    )
-    session.add(entry)
-    await session.flush()
-    tz = await household_tz(session, chore.household_id)
+        return await _replay_or_conflict(session, actor, occurrence_id, idempotency_key)
+    entry_id = uuid.uuid4()
+    try:
+        await session.execute(
+            insert(HistoryEntry).values(
+                id=entry_id,
+                household_id=household_id,
+                chore_id=chore.id,
+                occurrence_id=occurrence_id,
+                event=Event.DONE,
+                actor_id=actor,
+                credited_id=credited,
+                note=data.note,
+                points=chore.points,
+                effort_minutes=chore.effort_minutes,
+                idempotency_key=idempotency_key,
+            )
+        )
+    except sa.exc.IntegrityError:
+        # The same key is being used for another occurrence at this very moment.
+        await session.rollback()
+        return await _replay_or_conflict(session, actor, occurrence_id, idempotency_key)
+    tz = await household_tz(session, household_id)
     created = await spawn_next(
-        session,
-        chore=chore,
-        tz=tz,
-        after=occurrence.due_at,
-        completed_at=now,
-        only_for=occurrence.for_user_id,
+        session, chore=chore, tz=tz, after=catch_up(due_at, now), completed_at=now, only_for=for_user_id
     )
     await session.commit()
-    return await _completion(session, occurrence_id, entry.id, created)
+    return await _completion(session, occurrence_id, entry_id, created)
+
+
+def catch_up(due_at: datetime, now: datetime) -> datetime:
+    """Where to look for the next due time after `due_at`: never a day or more behind now, so a
+    late completion or a missed one does not create occurrences that are already over."""
+    return max(due_at, now - MISSED_GRACE)
+
+
+async def _replay_or_conflict(
+    session: AsyncSession, actor: uuid.UUID, occurrence_id: uuid.UUID, key: str | None
+) -> CompletionPublic:
+    if key is not None:
+        replay = await _replay(session, actor, occurrence_id, key)
+        if replay is not None:
+            return replay
+    raise Conflict("this occurrence is not open any more", code="occurrence-not-open")
 
 
 async def _completion(
@@ -372,25 +420,30 @@ async def _completion(
 
 
 async def _replay(
-    session: AsyncSession, membership: Membership, occurrence_id: uuid.UUID, key: str
+    session: AsyncSession, actor: uuid.UUID, occurrence_id: uuid.UUID, key: str
 ) -> CompletionPublic | None:
+    """The first answer to this key again: the same completion and the occurrences it created."""
     entry = await session.scalar(
-        select(HistoryEntry).where(
-            HistoryEntry.actor_id == membership.user_id, HistoryEntry.idempotency_key == key
-        )
+        select(HistoryEntry).where(HistoryEntry.actor_id == actor, HistoryEntry.idempotency_key == key)
     )
     if entry is None:
         return None
     if entry.occurrence_id != occurrence_id:
         raise Conflict("this Idempotency-Key was used for another occurrence", code="idempotency-key-reused")
-    later = await session.scalars(
-        select(Occurrence.id).where(
-            Occurrence.chore_id == entry.chore_id,
-            Occurrence.created_at >= entry.created_at,
-            Occurrence.id != occurrence_id,
+    return await _completion(session, occurrence_id, entry.id, await _created_with(session, entry))
+
+
+async def _created_with(session: AsyncSession, entry: HistoryEntry) -> list[uuid.UUID]:
+    """Occurrences created in the same transaction as a history entry (now() is per transaction)."""
+    return list(
+        await session.scalars(
+            select(Occurrence.id).where(
+                Occurrence.chore_id == entry.chore_id,
+                Occurrence.created_at == entry.created_at,
+                Occurrence.id != entry.occurrence_id,
+            )
         )
     )
-    return await _completion(session, occurrence_id, entry.id, list(later))
 
 
 async def undo(
@@ -403,7 +456,6 @@ async def undo(
         .where(HistoryEntry.occurrence_id == occurrence_id)
         .order_by(HistoryEntry.created_at.desc(), HistoryEntry.id.desc())
         .limit(1)
-        .with_for_update()
     )
     if occurrence.status is not Status.DONE or last is None or last.event is not Event.DONE:
         raise Conflict("only a completed occurrence can be undone", code="not-completed")
@@ -411,6 +463,15 @@ async def undo(
         raise Forbidden("only the person who completed it, or an admin, can undo it", code="not-yours")
     if datetime.now(UTC) - last.created_at > UNDO_WINDOW:
         raise Gone("completions can be undone for 24 hours only", code="undo-window-passed")
+    # Guarded like completion: of two concurrent undos, one reopens and the other finds it open.
+    reopened = await session.scalar(
+        update(Occurrence)
+        .where(Occurrence.id == occurrence_id, Occurrence.status == Status.DONE)
+        .values(status=Status.OPEN, completed_at=None, completed_by=None)
+        .returning(Occurrence.id)
+    )
+    if reopened is None:
+        raise Conflict("only a completed occurrence can be undone", code="not-completed")
     session.add(
         HistoryEntry(
             id=uuid.uuid4(),
@@ -424,9 +485,12 @@ async def undo(
             effort_minutes=-last.effort_minutes,
         )
     )
-    occurrence.status = Status.OPEN
-    occurrence.completed_at = None
-    occurrence.completed_by = None
+    # The occurrence this completion created goes again while nobody has touched it.
+    await session.execute(
+        sa.delete(Occurrence).where(
+            Occurrence.id.in_(await _created_with(session, last)), Occurrence.status == Status.OPEN
+        )
+    )
     await session.commit()
     return (await _public(session, [occurrence_id]))[0]
 
@@ -457,12 +521,13 @@ async def skip(
     session.add(entry)
     await session.flush()
     tz = await household_tz(session, chore.household_id)
+    now = datetime.now(UTC)
     created = await spawn_next(
         session,
         chore=chore,
         tz=tz,
-        after=occurrence.due_at,
-        completed_at=datetime.now(UTC),
+        after=catch_up(occurrence.due_at, now),
+        completed_at=now,
         only_for=occurrence.for_user_id,
     )
     await session.commit()
@@ -470,7 +535,10 @@ async def skip(
 
 
 def _assignee_or_admin(membership: Membership, occurrence: Occurrence, verb: str) -> None:
-    if occurrence.assignee_id in (None, membership.user_id) or membership.role.rank >= Role.ADMIN.rank:
+    if occurrence.assignee_id == membership.user_id or membership.role.rank >= Role.ADMIN.rank:
+        return
+    # Nobody's yet (a pool chore): any adult may act on it, not a child.
+    if occurrence.assignee_id is None and membership.role.rank >= Role.MEMBER.rank:
         return
     raise Forbidden(f"only the assignee or an admin can {verb} this occurrence", code="not-yours")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from importlib import resources
 from typing import Annotated, Any, Literal
@@ -157,6 +157,27 @@ class JoinRequest(Input):
 
 # --- Chores and occurrences ----------------------------------------------------------------------
 
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def _clamp(moment: datetime) -> datetime:
+    # A bound far out means "no bound"; clamping keeps year-1 and year-9999 filters from
+    # overflowing when converted to UTC, without refusing them.
+    return min(max(moment, EARLIEST), LATEST).astimezone(UTC)
+
+
+def _plausible(moment: datetime) -> datetime:
+    if not EARLIEST <= moment <= LATEST:
+        raise ValueError("must be between 1970 and 2200")
+    return moment.astimezone(UTC)
+
+
+# A filter bound: anything goes, far-out values mean "no bound".
+Bound = Annotated[AwareDatetime, AfterValidator(_clamp)]
+# A time something is actually due at.
+DueTime = Annotated[AwareDatetime, AfterValidator(_plausible)]
+
 StrategyName = Literal["fixed", "round_robin", "least_loaded", "random"]
 ModeName = Literal["one_of", "each_of", "pool"]
 MissedPolicyName = Literal["keep_open", "roll_forward", "auto_skip"]
@@ -301,10 +322,8 @@ class OccurrencesPublic(BaseModel):
 
 
 class OccurrenceQuery(BaseModel):
-    due_after: AwareDatetime | None = Field(default=None, description="Only occurrences due after this time")
-    due_before: AwareDatetime | None = Field(
-        default=None, description="Only occurrences due at or before this time"
-    )
+    due_after: Bound | None = Field(default=None, description="Only occurrences due after this time")
+    due_before: Bound | None = Field(default=None, description="Only occurrences due at or before this time")
     mine: bool = Field(default=False, description="Only occurrences assigned to me")
     status: list[StatusName] = Field(default=[], description="Only these statuses (repeat the parameter)")
     chore_id: uuid.UUID | None = None
@@ -323,7 +342,7 @@ class CompletionPublic(BaseModel):
 
 
 class RescheduleRequest(Input):
-    due_at: AwareDatetime = Field(description="The new due time, with its UTC offset")
+    due_at: DueTime = Field(description="The new due time, with its UTC offset (1970 to 2200)")
 
 
 class ReassignRequest(Input):
@@ -360,7 +379,7 @@ class HistoryPage(BaseModel):
 class HistoryQuery(BaseModel):
     chore_id: uuid.UUID | None = None
     user_id: uuid.UUID | None = Field(default=None, description="Only entries credited to this member")
-    before: AwareDatetime | None = Field(default=None, description="Page cursor: entries older than this…")
+    before: Bound | None = Field(default=None, description="Page cursor: entries older than this…")
     before_id: uuid.UUID | None = Field(default=None, description="…or as old, with a smaller id")
     limit: int = Field(default=50, ge=1, le=200)
 

@@ -87,13 +87,14 @@ async def test_job_missed_rolls_forward_once(client: httpx.AsyncClient, make_use
     first = await jobs.run("missed", now=now)
     assert first.changed.get("missed", 0) >= 1
     statuses = await _sql(
-        "SELECT c.title, o.status, o.due_at > :now AS future "
+        "SELECT c.title, o.status, o.due_at > CAST(:now AS timestamptz) - interval '1 day' AS current "
         "FROM occurrences o JOIN chores c ON c.id = o.chore_id "
         "WHERE c.household_id = :h ORDER BY c.title, o.due_at",
         h=household["id"],
         now=now,
     )
-    assert [(r.title, r.status, r.future) for r in statuses] == [
+    # The replacement is the current one (due within the last day, or next), never a backlog.
+    assert [(r.title, r.status, r.current) for r in statuses] == [
         ("Kept", "open", False),
         ("Rolling", "missed", False),
         ("Rolling", "open", True),
@@ -208,3 +209,44 @@ async def test_job_cli_pushes_metrics_to_a_pushgateway() -> None:
     assert path == "/metrics/job/chorus-job-remind"
     assert 'chorus_job_last_success_timestamp_seconds{job="remind"}' in body
     assert 'chorus_job_duration_seconds{job="remind"}' in body
+
+
+async def test_job_materialize_refills_each_of_members(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    owner, household, ids = await _household(client, make_user)
+    chore = await create_chore(client, owner, household["id"], ids, mode="each_of")
+    await _sql("DELETE FROM occurrences WHERE chore_id = :c AND for_user_id = :u", c=chore["id"], u=ids[1])
+    await jobs.run("materialize")
+    rows = await _sql(
+        "SELECT for_user_id FROM occurrences WHERE chore_id = :c AND status = 'open' ORDER BY for_user_id",
+        c=chore["id"],
+    )
+    assert sorted(str(r.for_user_id) for r in rows) == sorted(ids)
+
+
+async def test_job_remind_does_not_repeat_after_a_recompute(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    owner, household, ids = await _household(client, make_user)
+    chore = await create_chore(client, owner, household["id"], ids, strategy="fixed")
+    [occurrence] = await _open(chore["id"])
+    soon = occurrence.due_at - dt.timedelta(minutes=30)
+    await jobs.run("remind", now=soon)
+    response = await client.patch(
+        f"/api/households/{household['id']}/chores/{chore['id']}",
+        headers=owner.headers(),
+        json={"title": "Dishes!"},
+    )
+    assert response.status_code == 200
+    await client.patch(
+        f"/api/households/{household['id']}/chores/{chore['id']}",
+        headers=owner.headers(),
+        json={"strategy": "fixed"},
+    )
+    await jobs.run("remind", now=soon + dt.timedelta(minutes=1))
+    sent = await _sql(
+        "SELECT count(*) AS n FROM notifications WHERE household_id = :h AND kind = 'due_soon'",
+        h=household["id"],
+    )
+    assert sent[0].n == 1

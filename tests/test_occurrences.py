@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import text
@@ -248,3 +249,87 @@ async def test_remove_member_hands_their_occurrences_on(
         await client.get(f"/api/households/{household['id']}/chores/{chore['id']}", headers=owner.headers())
     ).json()
     assert [m["user_id"] for m in got["eligible"]] == [third_id]
+
+
+async def test_complete_occurrence_keys_never_cause_server_errors(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    owner, _, household, _, chore = await _setup(client, make_user)
+    [first] = await open_occurrences(client, owner, household["id"], chore["id"])
+    url = _url(household, first, "complete")
+    same = await asyncio.gather(
+        *(client.post(url, headers=owner.headers() | {"Idempotency-Key": "k1"}, json={}) for _ in range(8))
+    )
+    assert {r.status_code for r in same} <= {200, 409}, [r.text for r in same]
+    assert len({r.json()["history_id"] for r in same if r.status_code == 200}) == 1
+    other_key = await client.post(url, headers=owner.headers() | {"Idempotency-Key": "k2"}, json={})
+    assert_problem(other_key, 409, "occurrence-not-open")
+    [second] = await open_occurrences(client, owner, household["id"], chore["id"])
+    reused = await client.post(
+        _url(household, second, "complete"), headers=owner.headers() | {"Idempotency-Key": "k1"}, json={}
+    )
+    assert_problem(reused, 409, "idempotency-key-reused")
+    assert await _history(chore["id"]) == [("done", 3)]
+
+
+async def test_undo_completion_concurrently_reverses_once(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    owner, _, household, _, chore = await _setup(client, make_user)
+    [first] = await open_occurrences(client, owner, household["id"], chore["id"])
+    await client.post(_url(household, first, "complete"), headers=owner.headers(), json={})
+    undos = await asyncio.gather(
+        *(client.post(_url(household, first, "undo"), headers=owner.headers()) for _ in range(5))
+    )
+    assert sorted(r.status_code for r in undos) == [200, 409, 409, 409, 409]
+    assert await _history(chore["id"]) == [("done", 3), ("undone", -3)]
+    # The occurrence the completion created went with the undo: only the reopened one is open.
+    assert [o["id"] for o in await open_occurrences(client, owner, household["id"], chore["id"])] == [
+        first["id"]
+    ]
+
+
+async def test_after_completion_chore_counts_from_the_completion(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    today = dt.date.today().isoformat()
+    schedule = {"kind": "after_completion", "every": 3, "unit": "days", "start": today, "time": "00:01"}
+    owner, _, household, _, chore = await _setup(client, make_user, schedule=schedule)
+    assert chore["next_due_at"] is not None
+    [first] = await open_occurrences(client, owner, household["id"], chore["id"])
+    done = await client.post(_url(household, first, "complete"), headers=owner.headers(), json={})
+    [following] = done.json()["next"]
+    completed_local = dt.datetime.fromisoformat(done.json()["occurrence"]["completed_at"]).astimezone(
+        ZoneInfo("Europe/Berlin")
+    )
+    due_local = dt.datetime.fromisoformat(following["due_at"]).astimezone(ZoneInfo("Europe/Berlin"))
+    assert due_local.date() == completed_local.date() + dt.timedelta(days=3)
+    assert (due_local.hour, due_local.minute) == (0, 1)
+    # A recompute keeps counting from that completion.
+    response = await client.patch(
+        f"/api/households/{household['id']}/chores/{chore['id']}",
+        headers=owner.headers(),
+        json={"strategy": "fixed"},
+    )
+    assert response.status_code == 200, response.text
+    [again] = await open_occurrences(client, owner, household["id"], chore["id"])
+    assert again["due_at"] == following["due_at"]
+
+
+async def test_list_occurrences_and_reschedule_far_out_times(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    owner, _, household, _, chore = await _setup(client, make_user)
+    base = f"/api/households/{household['id']}/occurrences"
+    wide = await client.get(
+        base,
+        headers=owner.headers(),
+        params={"due_after": "0001-01-01T00:00:00+05:00", "due_before": "9999-12-31T23:00:00-05:00"},
+    )
+    assert wide.status_code == 200, wide.text
+    assert wide.json()["count"] == 1
+    [first] = await open_occurrences(client, owner, household["id"], chore["id"])
+    far = await client.post(
+        _url(household, first, "reschedule"), headers=owner.headers(), json={"due_at": "9999-12-31T12:00:00Z"}
+    )
+    assert_problem(far, 422)
