@@ -199,6 +199,8 @@ async def update(
         for column, value in _rule_columns(data.schedule).items():
             setattr(chore, column, value)
     enums: dict[str, Any] = {"strategy": Strategy, "mode": Mode, "missed_policy": MissedPolicy}
+    if "room" in data.model_fields_set and data.room is None:
+        chore.room = None  # an explicit null clears the room; other fields ignore null
     for field in ("title", "notes", "room", "labels", "effort_minutes", "points", "paused", *enums):
         if field in changes:
             value = changes[field]

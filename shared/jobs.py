@@ -298,9 +298,12 @@ _REMIND = text(
         SELECT CAST(:now AS timestamptz) AS now, CAST(:due_soon AS interval) AS due_soon,
                CAST(:lookback AS interval) AS lookback, CAST(:all_day_hour AS integer) AS all_day_hour
     ),
+    -- Python's tzdata may know zones this PostgreSQL does not: those read as UTC here rather
+    -- than failing the whole run.
+    known AS (SELECT name FROM pg_timezone_names),
     due AS (
         SELECT o.id, o.chore_id, o.household_id, o.assignee_id AS user_id, o.due_at, c.title, c.all_day,
-               h.timezone AS home_tz,
+               CASE WHEN h.timezone IN (SELECT name FROM known) THEN h.timezone ELSE 'UTC' END AS home_tz,
                CASE WHEN c.all_day THEN o.window_start + make_interval(hours => p.all_day_hour)
                     ELSE o.due_at - p.due_soon END AS remind_at
         FROM occurrences o JOIN chores c ON c.id = o.chore_id JOIN households h ON h.id = o.household_id
@@ -308,19 +311,22 @@ _REMIND = text(
         WHERE o.status = 'open' AND o.assignee_id IS NOT NULL AND c.archived_at IS NULL AND NOT c.paused
           AND o.due_at > p.now - p.lookback AND o.window_start <= p.now + interval '1 day'
     ),
+    people AS (
+        SELECT u.id, u.quiet_start, u.quiet_end,
+               (p.now AT TIME ZONE CASE WHEN u.timezone IN (SELECT name FROM known) THEN u.timezone
+                                        ELSE 'UTC' END)::time AS local_now
+        FROM users u CROSS JOIN params p WHERE u.id IN (SELECT user_id FROM due)
+    ),
     wanted AS (
-        SELECT d.*, u.timezone, p.now,
-               CASE WHEN p.now >= d.due_at THEN 'overdue' ELSE 'due_soon' END AS kind
-        FROM due d JOIN users u ON u.id = d.user_id CROSS JOIN params p
+        SELECT d.*, p.now, CASE WHEN p.now >= d.due_at THEN 'overdue' ELSE 'due_soon' END AS kind
+        FROM due d JOIN people u ON u.id = d.user_id CROSS JOIN params p
         WHERE p.now >= d.remind_at
           -- quiet hours, in the person's own time zone (they may wrap past midnight)
           AND NOT (
               u.quiet_start IS NOT NULL AND u.quiet_end IS NOT NULL AND (
                   CASE WHEN u.quiet_start <= u.quiet_end
-                       THEN (p.now AT TIME ZONE u.timezone)::time >= u.quiet_start
-                            AND (p.now AT TIME ZONE u.timezone)::time < u.quiet_end
-                       ELSE (p.now AT TIME ZONE u.timezone)::time >= u.quiet_start
-                            OR (p.now AT TIME ZONE u.timezone)::time < u.quiet_end
+                       THEN u.local_now >= u.quiet_start AND u.local_now < u.quiet_end
+                       ELSE u.local_now >= u.quiet_start OR u.local_now < u.quiet_end
                   END))
     )
     INSERT INTO notifications (id, user_id, household_id, kind, occurrence_id, text, dedupe_key, created_at)

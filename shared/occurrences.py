@@ -572,7 +572,11 @@ async def reschedule(
     tz = await household_tz(session, chore.household_id)
     occurrence.due_at = data.due_at
     occurrence.window_start = local_day_start(data.due_at, tz, all_day=chore.all_day)
-    await session.commit()
+    try:
+        await session.commit()
+    except sa.exc.IntegrityError:  # another reschedule took that time a moment ago
+        await session.rollback()
+        raise Conflict("this chore already has an occurrence due then", code="occurrence-exists") from None
     return (await _public(session, [occurrence_id]))[0]
 
 

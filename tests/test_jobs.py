@@ -250,3 +250,17 @@ async def test_job_remind_does_not_repeat_after_a_recompute(
         h=household["id"],
     )
     assert sent[0].n == 1
+
+
+async def test_job_remind_survives_zones_postgres_does_not_know(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    owner = make_user("owner")
+    zone = "America/Coyhaique"  # in the tzdata package, newer than some PostgreSQL builds
+    household = await create_household(client, owner, timezone=zone)
+    owner_id = (await me(client, owner))["id"]
+    chore = await create_chore(client, owner, household["id"], [owner_id])
+    [occurrence] = await _open(chore["id"])
+    await jobs.run("remind", now=occurrence.due_at - dt.timedelta(minutes=30))
+    sent = await _sql("SELECT kind FROM notifications WHERE occurrence_id = :o", o=occurrence.id)
+    assert [r.kind for r in sent] == ["due_soon"]
