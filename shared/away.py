@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import occurrences
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.models import AwayPeriod, Membership, Role, User
 from shared.schemas import AwayCreate, AwayPublic, AwaysPublic
@@ -29,6 +32,17 @@ async def create(session: AsyncSession, *, membership: Membership, data: AwayCre
         ends_on=data.ends_on,
     )
     session.add(period)
+    await session.flush()
+    # What is already planned for them on those days goes to someone else.
+    tz = await occurrences.household_tz(session, membership.household_id)
+    zone = ZoneInfo(tz)
+    window = (
+        datetime.combine(period.starts_on, time(0), tzinfo=zone),
+        datetime.combine(period.ends_on + timedelta(days=1), time(0), tzinfo=zone),
+    )
+    await occurrences.hand_on(
+        session, household_id=membership.household_id, user_id=user_id, why="they are away", window=window
+    )
     await session.commit()
     name = await session.scalar(select(User.display_name).where(User.id == user_id))
     return AwayPublic(

@@ -620,32 +620,50 @@ async def claim(
 async def release_member(session: AsyncSession, *, household_id: uuid.UUID, user_id: uuid.UUID) -> None:
     """Someone left the household: drop them from rotations and hand on what was theirs.
 
-    Their own "each of" instances go; open "one of" occurrences are re-decided for the same due
-    time among those still eligible; pool occurrences they had claimed go back to the pool.
     Part of the caller's transaction.
     """
     chores_here = select(Chore.id).where(Chore.household_id == household_id)
     await session.execute(
         sa.delete(ChoreMember).where(ChoreMember.user_id == user_id, ChoreMember.chore_id.in_(chores_here))
     )
+    await hand_on(session, household_id=household_id, user_id=user_id, why="the claimer left")
+
+
+async def hand_on(
+    session: AsyncSession,
+    *,
+    household_id: uuid.UUID,
+    user_id: uuid.UUID,
+    why: str,
+    window: tuple[datetime, datetime] | None = None,
+) -> None:
+    """Hand on a member's open occurrences (those whose day starts inside `window`, if given).
+
+    Their own "each of" instances go; "one of" occurrences are re-decided for the same due time
+    among the others; pool occurrences they had claimed go back to the pool.
+    """
+    mine = [
+        Occurrence.household_id == household_id,
+        Occurrence.status == Status.OPEN,
+        *(
+            [Occurrence.window_start >= window[0], Occurrence.window_start < window[1]]
+            if window is not None
+            else []
+        ),
+    ]
     await session.execute(
         update(Occurrence)
         .where(
-            Occurrence.household_id == household_id,
-            Occurrence.status == Status.OPEN,
+            *mine,
             Occurrence.assignee_id == user_id,
             Occurrence.chore_id.in_(select(Chore.id).where(Chore.mode == Mode.POOL)),
         )
-        .values(assignee_id=None, assignment_reason="back in the pool: the claimer left")
+        .values(assignee_id=None, assignment_reason=f"back in the pool: {why}")
     )
     released = list(
         await session.execute(
             sa.delete(Occurrence)
-            .where(
-                Occurrence.household_id == household_id,
-                Occurrence.status == Status.OPEN,
-                sa.or_(Occurrence.assignee_id == user_id, Occurrence.for_user_id == user_id),
-            )
+            .where(*mine, sa.or_(Occurrence.assignee_id == user_id, Occurrence.for_user_id == user_id))
             .returning(Occurrence.chore_id, Occurrence.due_at, Occurrence.for_user_id)
         )
     )
@@ -655,8 +673,9 @@ async def release_member(session: AsyncSession, *, household_id: uuid.UUID, user
             continue  # their own instance of an "each of" chore
         chore = await session.get_one(Chore, chore_id)
         members = await eligible_members(session, chore)
+        # Someone who left is no longer a member (so not eligible); someone away is passed over.
         facts = Facts(
-            members=[m for m in members if m.user_id != user_id],
+            members=members,
             away=await _away(session, household_id, local_date(due_at, tz, all_day=chore.all_day)),
             last_assignee=None,
             load=await load_minutes(session, household_id, [m.user_id for m in members], until=due_at),

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -101,3 +102,26 @@ async def test_set_away_passes_member_over(client: httpx.AsyncClient, make_user:
     assert (await client.delete(f"{base}/{away_id}", headers=owner.headers())).status_code == 204
     bad = {"starts_on": today.isoformat(), "ends_on": (today - dt.timedelta(days=1)).isoformat()}
     assert_problem(await client.post(base, headers=owner.headers(), json=bad), 422)
+
+
+async def test_set_away_hands_on_what_is_already_planned(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    owner, member = make_user("owner"), make_user("member")
+    household = await create_household(client, owner, timezone="Europe/Berlin")
+    await add_member(client, owner, household["id"], member)
+    owner_id, member_id = (await me(client, owner))["id"], (await me(client, member))["id"]
+    chore = await create_chore(client, owner, household["id"], [owner_id, member_id], strategy="fixed")
+    [before] = await open_occurrences(client, owner, household["id"], chore["id"])
+    assert before["assignee_id"] == owner_id
+    day = dt.datetime.fromisoformat(before["due_at"]).astimezone(ZoneInfo("Europe/Berlin")).date()
+    response = await client.post(
+        f"/api/households/{household['id']}/away",
+        headers=owner.headers(),
+        json={"starts_on": day.isoformat(), "ends_on": day.isoformat()},
+    )
+    assert response.status_code == 201, response.text
+    [after] = await open_occurrences(client, owner, household["id"], chore["id"])
+    assert after["due_at"] == before["due_at"]
+    assert after["assignee_id"] == member_id
+    assert "away" in after["assignment_reason"]
