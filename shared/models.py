@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    Uuid,
     func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -89,6 +90,8 @@ class User(Base):
     # No reminders between these local times (may wrap past midnight); both NULL = no quiet hours.
     quiet_start: Mapped[time | None] = mapped_column(Time)
     quiet_end: Mapped[time | None] = mapped_column(Time)
+    # Notification kinds this user does not want in their feed.
+    muted_kinds: Mapped[list[str]] = mapped_column(ARRAY(String(32)), server_default="{}")
     created_at: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = _now(on_update=True)
 
@@ -342,3 +345,26 @@ class Notification(Base):
     dedupe_key: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = _now()
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OutboxEvent(Base):
+    """The outbox: each state change's event, written in the change's own transaction.
+
+    `seq` is the household's next sequence number, taken by incrementing `households.event_seq`
+    in that transaction, so each household's stream is gapless and in commit order. Redis is only
+    the fast path; `published_at` stays NULL until it was published, and a sweep job retries.
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_unpublished", "created_at", postgresql_where="published_at IS NULL"),)
+
+    household_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("households.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    # NULL: every member of the household; otherwise only these users (private items).
+    audience: Mapped[list[uuid.UUID] | None] = mapped_column(ARRAY(Uuid))
+    created_at: Mapped[datetime] = _now()
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
