@@ -176,7 +176,7 @@ def _dev_setting(name: str) -> str:
 
 
 @cli.command()
-@click.argument("name", type=click.Choice(["materialize", "missed", "remind"]))
+@click.argument("name", type=click.Choice(["materialize", "missed", "remind", "sweep", "prune"]))
 @click.option("--now", type=click.DateTime(), help="pretend it is this UTC time (testing, backfills)")
 def job(name: str, now: datetime | None) -> None:
     """Run one scheduled job once and exit (a Kubernetes CronJob runs the same)."""

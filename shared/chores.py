@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared import occurrences, schedules
+from shared import events, occurrences, schedules
 from shared.errors import Conflict, NotFound
 from shared.models import (
     Chore,
@@ -107,8 +107,18 @@ async def create(session: AsyncSession, *, membership: Membership, data: ChoreCr
     await session.flush()
     await _set_eligible(session, chore.id, data.eligible)
     await _refresh_open(session, chore)
-    await session.commit()
+    await _announce(session, chore, "chore.created")
+    await events.commit(session)
     return await get(session, household_id=membership.household_id, chore_id=chore.id)
+
+
+async def _announce(session: AsyncSession, chore: Chore, kind: str) -> None:
+    await events.record(
+        session,
+        household_id=chore.household_id,
+        kind=kind,
+        payload={"chore_id": str(chore.id), "title": chore.title},
+    )
 
 
 async def _chore(session: AsyncSession, household_id: uuid.UUID, chore_id: uuid.UUID) -> Chore:
@@ -208,7 +218,8 @@ async def update(
     await session.flush()
     if RECOMPUTING & changes.keys() or "paused" in changes:
         await _refresh_open(session, chore)
-    await session.commit()
+    await _announce(session, chore, "chore.updated")
+    await events.commit(session)
     return await get(session, household_id=membership.household_id, chore_id=chore_id)
 
 
@@ -220,7 +231,8 @@ async def archive(session: AsyncSession, *, membership: Membership, chore_id: uu
         await session.execute(
             sa.delete(Occurrence).where(Occurrence.chore_id == chore.id, Occurrence.status == Status.OPEN)
         )
-        await session.commit()
+        await _announce(session, chore, "chore.archived")
+        await events.commit(session)
 
 
 async def preview(

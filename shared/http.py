@@ -488,6 +488,9 @@ def lambda_handler(app: Starlette) -> Callable[[dict[str, Any], Any], dict[str, 
 @asynccontextmanager
 async def _lifespan(app: Starlette) -> AsyncIterator[None]:
     yield
+    from shared import events
+
+    await events.close()
     await db.dispose_engine()
 
 

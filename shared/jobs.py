@@ -16,11 +16,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+import sqlalchemy as sa
 from sqlalchemy import func, literal, select, text, update
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared import db, occurrences
+from shared import db, events, occurrences
 from shared.assignment import LOAD_WINDOW, Candidate
 from shared.models import (
     AwayPeriod,
@@ -33,8 +34,10 @@ from shared.models import (
     MissedPolicy,
     Mode,
     Occurrence,
+    OutboxEvent,
     Status,
 )
+from shared.settings import get_settings
 
 log = logging.getLogger("chorus.jobs")
 
@@ -361,8 +364,42 @@ async def remind(result: JobResult, now: datetime) -> None:
         await session.commit()
 
 
+# --- outbox ------------------------------------------------------------------------------------
+
+# Events younger than this are still being published by the request that wrote them.
+SWEEP_AFTER = timedelta(seconds=2)
+
+
+async def sweep(result: JobResult, now: datetime) -> None:
+    """Publish outbox events that the writing request could not (Redis was down, the pod died)."""
+    while True:
+        async with db.session_scope() as session:
+            stale = await events.unpublished(session, before=now - SWEEP_AFTER, limit=BATCH)
+            if not stale:
+                return
+            sent = await events.publish(session, [(event.household_id, event.seq) for event in stale])
+            result.add("published", sent)
+            if sent < len(stale):  # Redis is still unreachable: try again next run
+                return
+
+
+async def prune(result: JobResult, now: datetime) -> None:
+    """Delete published events older than the retention period (relays replay from what is left)."""
+    cutoff = now - timedelta(days=get_settings().event_retention_days)
+    async with db.session_scope() as session:
+        deleted = await session.scalars(
+            sa.delete(OutboxEvent)
+            .where(OutboxEvent.created_at < cutoff, OutboxEvent.published_at.is_not(None))
+            .returning(OutboxEvent.seq)
+        )
+        result.add("deleted", len(list(deleted)))
+        await session.commit()
+
+
 JOBS: dict[str, Callable[[JobResult, datetime], Awaitable[None]]] = {
     "materialize": materialize,
     "missed": missed,
     "remind": remind,
+    "sweep": sweep,
+    "prune": prune,
 }

@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared import schedules
+from shared import events, schedules
 from shared.assignment import LOAD_WINDOW, Candidate, choose
 from shared.errors import Conflict, Forbidden, Gone, NotFound
 from shared.models import (
@@ -248,7 +248,37 @@ async def spawn_next(
         last_assignee=last,
         load=await load_minutes(session, chore.household_id, [m.user_id for m in members], until=due),
     )
-    return await insert_planned(session, plan(chore, tz, due, facts, only_for=only_for))
+    created = await insert_planned(session, plan(chore, tz, due, facts, only_for=only_for))
+    for occurrence_id in created:
+        await announce(session, occurrence_id, "occurrence.created")
+    return created
+
+
+async def announce(session: AsyncSession, occurrence_id: uuid.UUID, kind: str) -> None:
+    """Record an occurrence event in the outbox (part of the caller's transaction)."""
+    row = (
+        await session.execute(
+            select(
+                Occurrence.household_id,
+                Occurrence.chore_id,
+                Occurrence.assignee_id,
+                Occurrence.status,
+                Occurrence.due_at,
+            ).where(Occurrence.id == occurrence_id)
+        )
+    ).one()
+    await events.record(
+        session,
+        household_id=row.household_id,
+        kind=kind,
+        payload={
+            "occurrence_id": str(occurrence_id),
+            "chore_id": str(row.chore_id),
+            "assignee_id": str(row.assignee_id) if row.assignee_id else None,
+            "status": row.status.value,
+            "due_at": row.due_at.isoformat(),
+        },
+    )
 
 
 async def household_tz(session: AsyncSession, household_id: uuid.UUID) -> str:
@@ -386,12 +416,14 @@ async def complete(
     except sa.exc.IntegrityError:
         # The same key is being used for another occurrence at this very moment.
         await session.rollback()
+        events.discard(session)
         return await _replay_or_conflict(session, actor, occurrence_id, idempotency_key)
+    await announce(session, occurrence_id, "occurrence.completed")
     tz = await household_tz(session, household_id)
     created = await spawn_next(
         session, chore=chore, tz=tz, after=catch_up(due_at, now), completed_at=now, only_for=for_user_id
     )
-    await session.commit()
+    await events.commit(session)
     return await _completion(session, occurrence_id, entry_id, created)
 
 
@@ -486,12 +518,22 @@ async def undo(
         )
     )
     # The occurrence this completion created goes again while nobody has touched it.
-    await session.execute(
-        sa.delete(Occurrence).where(
-            Occurrence.id.in_(await _created_with(session, last)), Occurrence.status == Status.OPEN
+    withdrawn = list(
+        await session.scalars(
+            sa.delete(Occurrence)
+            .where(Occurrence.id.in_(await _created_with(session, last)), Occurrence.status == Status.OPEN)
+            .returning(Occurrence.id)
         )
     )
-    await session.commit()
+    for gone in withdrawn:
+        await events.record(
+            session,
+            household_id=chore.household_id,
+            kind="occurrence.withdrawn",
+            payload={"occurrence_id": str(gone)},
+        )
+    await announce(session, occurrence_id, "occurrence.reopened")
+    await events.commit(session)
     return (await _public(session, [occurrence_id]))[0]
 
 
@@ -520,6 +562,7 @@ async def skip(
     )
     session.add(entry)
     await session.flush()
+    await announce(session, occurrence_id, "occurrence.skipped")
     tz = await household_tz(session, chore.household_id)
     now = datetime.now(UTC)
     created = await spawn_next(
@@ -530,7 +573,7 @@ async def skip(
         completed_at=now,
         only_for=occurrence.for_user_id,
     )
-    await session.commit()
+    await events.commit(session)
     return await _completion(session, occurrence_id, entry.id, created)
 
 
@@ -573,9 +616,12 @@ async def reschedule(
     occurrence.due_at = data.due_at
     occurrence.window_start = local_day_start(data.due_at, tz, all_day=chore.all_day)
     try:
-        await session.commit()
+        await session.flush()
+        await announce(session, occurrence_id, "occurrence.rescheduled")
+        await events.commit(session)
     except sa.exc.IntegrityError:  # another reschedule took that time a moment ago
         await session.rollback()
+        events.discard(session)
         raise Conflict("this chore already has an occurrence due then", code="occurrence-exists") from None
     return (await _public(session, [occurrence_id]))[0]
 
@@ -592,7 +638,9 @@ async def reassign(
     name = await session.scalar(select(User.display_name).where(User.id == membership.user_id))
     occurrence.assignee_id = data.assignee_id
     occurrence.assignment_reason = f"reassigned by {name}"
-    await session.commit()
+    await session.flush()
+    await announce(session, occurrence_id, "occurrence.reassigned")
+    await events.commit(session)
     return (await _public(session, [occurrence_id]))[0]
 
 
@@ -613,7 +661,8 @@ async def claim(
     )
     if claimed is None:
         raise Conflict("someone has claimed it already, or it is closed", code="already-claimed")
-    await session.commit()
+    await announce(session, occurrence_id, "occurrence.claimed")
+    await events.commit(session)
     return (await _public(session, [occurrence_id]))[0]
 
 

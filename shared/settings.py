@@ -46,6 +46,9 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
 
+    # Published outbox events are kept this long (a relay replays missed events from them).
+    event_retention_days: int = Field(default=14, ge=1, le=365)
+
     # Scheduled jobs push their outcome here when set (e.g. http://pushgateway:9091).
     pushgateway_url: str = ""
 

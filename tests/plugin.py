@@ -154,6 +154,16 @@ def migrated(services: Services) -> None:
     command.upgrade(config, "head")
 
 
+@pytest.fixture(scope="session", autouse=True)
+async def _close_clients() -> AsyncIterator[None]:
+    """Close the session loop's database pool and Redis client, so nothing is left to the GC."""
+    yield
+    from shared import db, events
+
+    await events.close()
+    await db.dispose_engine()
+
+
 @pytest.fixture(scope="session")
 def gateway_app(migrated: None) -> Starlette:
     from functions.gateway import create_app

@@ -1,0 +1,167 @@
+"""The outbox: events are written in the same transaction as the change, then published to Redis.
+
+A service calls `record` for each event inside its transaction and `commit` instead of
+`session.commit()`. `record` takes the household's next sequence number by incrementing
+`households.event_seq`: the row lock this takes serialises a household's writers, so its stream is
+gapless and in commit order. After the commit, the events go to Redis (`household:<id>`), the fast
+path; if Redis is down they stay unpublished and `chorus job sweep` publishes them later.
+Subscribers de-duplicate by (household, seq), so publishing twice is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.models import Household, OutboxEvent
+from shared.settings import get_settings
+
+log = logging.getLogger("chorus.events")
+
+_PENDING = "chorus_events"  # key in session.info: events recorded in the open transaction
+# How long a request waits for Redis before leaving the event to the sweep job.
+PUBLISH_TIMEOUT = 0.5
+_clients: dict[asyncio.AbstractEventLoop, Any] = {}
+
+
+def channel(household_id: uuid.UUID) -> str:
+    return f"household:{household_id}"
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    household_id: uuid.UUID,
+    kind: str,
+    payload: dict[str, Any],
+    audience: Sequence[uuid.UUID] | None = None,
+) -> int:
+    """Write one event in the caller's transaction; returns its sequence number."""
+    seq = await session.scalar(
+        update(Household)
+        .where(Household.id == household_id)
+        .values(event_seq=Household.event_seq + 1)
+        .returning(Household.event_seq)
+    )
+    if seq is None:
+        raise LookupError(f"household {household_id} does not exist")
+    await session.execute(
+        insert(OutboxEvent).values(
+            household_id=household_id,
+            seq=seq,
+            type=kind,
+            payload=payload,
+            audience=list(audience) if audience is not None else None,
+        )
+    )
+    session.info.setdefault(_PENDING, []).append((household_id, seq))
+    return int(seq)
+
+
+async def commit(session: AsyncSession) -> None:
+    """Commit, then publish what this transaction recorded (best effort; the sweep job retries)."""
+    await session.commit()
+    pending = session.info.pop(_PENDING, [])
+    if pending:
+        await publish(session, pending)
+
+
+def discard(session: AsyncSession) -> None:
+    """Forget events of a transaction that was rolled back."""
+    session.info.pop(_PENDING, None)
+
+
+def wire(event: OutboxEvent) -> str:
+    """The JSON a subscriber receives."""
+    return json.dumps(
+        {
+            "household_id": str(event.household_id),
+            "seq": event.seq,
+            "type": event.type,
+            "payload": event.payload,
+            "audience": [str(user) for user in event.audience] if event.audience is not None else None,
+            "created_at": event.created_at.isoformat(),
+        },
+        separators=(",", ":"),
+    )
+
+
+async def publish(session: AsyncSession, keys: Sequence[tuple[uuid.UUID, int]]) -> int:
+    """Publish these events to Redis and mark them published; returns how many went out."""
+    if not keys:
+        return 0
+    rows = await session.scalars(
+        select(OutboxEvent)
+        .where(OutboxEvent.published_at.is_(None), _keys_clause(keys))
+        .order_by(OutboxEvent.household_id, OutboxEvent.seq)
+    )
+    return await _send(session, list(rows))
+
+
+async def unpublished(session: AsyncSession, *, before: datetime, limit: int) -> list[OutboxEvent]:
+    """Events still unpublished that were written before `before`, oldest first."""
+    rows = await session.scalars(
+        select(OutboxEvent)
+        .where(OutboxEvent.published_at.is_(None), OutboxEvent.created_at < before)
+        .order_by(OutboxEvent.created_at, OutboxEvent.household_id, OutboxEvent.seq)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(rows)
+
+
+def _keys_clause(keys: Sequence[tuple[uuid.UUID, int]]) -> Any:
+    return tuple_(OutboxEvent.household_id, OutboxEvent.seq).in_(list(keys))
+
+
+async def _send(session: AsyncSession, rows: Sequence[OutboxEvent]) -> int:
+    if not rows:
+        return 0
+    try:
+        client = _redis()
+        async with asyncio.timeout(PUBLISH_TIMEOUT * max(1, len(rows) // 100)):
+            async with client.pipeline(transaction=False) as pipe:
+                for row in rows:
+                    pipe.publish(channel(row.household_id), wire(row))
+                await pipe.execute()
+    except Exception as error:  # Redis down or slow: the sweep job will publish them
+        log.warning("publishing %d events failed: %s", len(rows), error)
+        return 0
+    await session.execute(
+        update(OutboxEvent)
+        .where(_keys_clause([(row.household_id, row.seq) for row in rows]))
+        .values(published_at=datetime.now(UTC))
+    )
+    await session.commit()
+    return len(rows)
+
+
+def _redis() -> Any:
+    loop = asyncio.get_running_loop()
+    client = _clients.get(loop)
+    if client is None:
+        import redis.asyncio as redis
+
+        for old in [old for old in _clients if old.is_closed()]:
+            del _clients[old]
+        client = redis.from_url(
+            get_settings().redis_url, socket_timeout=PUBLISH_TIMEOUT, socket_connect_timeout=PUBLISH_TIMEOUT
+        )
+        _clients[loop] = client
+    return client
+
+
+async def close() -> None:
+    """Close the running loop's Redis client (app shutdown, tests)."""
+    client = _clients.pop(asyncio.get_running_loop(), None)
+    if client is not None:
+        await client.aclose()

@@ -1,0 +1,117 @@
+"""The outbox: events are written with the change, numbered gaplessly per household, published."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from typing import Any
+
+import httpx
+import redis.asyncio as redis
+from sqlalchemy import text
+
+from functions.devservices import Services
+from shared import jobs
+from shared.db import session_scope
+from tests.plugin import MakeUser
+from tests.utils import add_member, create_chore, create_household, me, open_occurrences
+
+
+async def _events(household_id: str) -> list[Any]:
+    async with session_scope() as session:
+        return list(
+            await session.execute(
+                text("SELECT seq, type, published_at FROM events WHERE household_id = :h ORDER BY seq"),
+                {"h": household_id},
+            )
+        )
+
+
+async def test_events_are_gapless_per_household_under_concurrency(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    owner, member = make_user("owner"), make_user("member")
+    household = await create_household(client, owner)
+    await add_member(client, owner, household["id"], member)
+    ids = [(await me(client, owner))["id"], (await me(client, member))["id"]]
+    chores = [await create_chore(client, owner, household["id"], ids, title=f"C{i}") for i in range(4)]
+    targets = [(await open_occurrences(client, owner, household["id"], c["id"]))[0] for c in chores]
+    base = f"/api/households/{household['id']}/occurrences"
+    responses = await asyncio.gather(
+        *(client.post(f"{base}/{o['id']}/complete", headers=owner.headers(), json={}) for o in targets),
+        *(client.post(f"{base}/{o['id']}/complete", headers=member.headers(), json={}) for o in targets),
+    )
+    assert sorted(r.status_code for r in responses) == [200] * 4 + [409] * 4
+    rows = await _events(household["id"])
+    assert [row.seq for row in rows] == list(range(1, len(rows) + 1))
+    types = [row.type for row in rows]
+    assert types.count("chore.created") == 4
+    assert types.count("occurrence.completed") == 4
+    assert types.count("occurrence.created") == 8  # the first ones, and the next ones
+    assert all(row.published_at is not None for row in rows)
+
+
+async def test_events_reach_redis_subscribers_after_commit(
+    client: httpx.AsyncClient, make_user: MakeUser, services: Services
+) -> None:
+    owner = make_user("owner")
+    household = await create_household(client, owner)
+    owner_id = (await me(client, owner))["id"]
+    subscriber = redis.from_url(services.redis_url)
+    pubsub = subscriber.pubsub()
+    await pubsub.subscribe(f"household:{household['id']}")
+    try:
+        chore = await create_chore(client, owner, household["id"], [owner_id])
+        [occurrence] = await open_occurrences(client, owner, household["id"], chore["id"])
+        url = f"/api/households/{household['id']}/occurrences/{occurrence['id']}/complete"
+        assert (await client.post(url, headers=owner.headers(), json={})).status_code == 200
+        received: list[dict[str, Any]] = []
+        async with asyncio.timeout(5):
+            while len(received) < 4:
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1)
+                if message is not None:
+                    received.append(json.loads(message["data"]))
+    finally:
+        await pubsub.aclose()  # type: ignore[no-untyped-call]
+        await subscriber.aclose()
+    assert [(m["seq"], m["type"]) for m in received] == [
+        (1, "occurrence.created"),
+        (2, "chore.created"),
+        (3, "occurrence.completed"),
+        (4, "occurrence.created"),
+    ]
+    assert received[2]["payload"]["occurrence_id"] == occurrence["id"]
+
+
+async def test_job_sweep_publishes_what_was_left_unpublished(
+    client: httpx.AsyncClient, make_user: MakeUser, services: Services
+) -> None:
+    owner = make_user("owner")
+    household = await create_household(client, owner)
+    owner_id = (await me(client, owner))["id"]
+    await create_chore(client, owner, household["id"], [owner_id])
+    async with session_scope() as session:
+        await session.execute(
+            text("UPDATE events SET published_at = NULL WHERE household_id = :h"), {"h": household["id"]}
+        )
+        await session.commit()
+    subscriber = redis.from_url(services.redis_url)
+    pubsub = subscriber.pubsub()
+    await pubsub.subscribe(f"household:{household['id']}")
+    try:
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)
+        first = await jobs.run("sweep", now=later)
+        assert first.changed.get("published", 0) >= 2
+        seqs: list[int] = []
+        async with asyncio.timeout(5):
+            while len(seqs) < 2:
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1)
+                if message is not None:
+                    seqs.append(json.loads(message["data"])["seq"])
+        assert seqs == [1, 2]
+        assert (await jobs.run("sweep", now=later)).changed == {}
+    finally:
+        await pubsub.aclose()  # type: ignore[no-untyped-call]
+        await subscriber.aclose()
+    assert all(row.published_at is not None for row in await _events(household["id"]))
