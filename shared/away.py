@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared import occurrences
+from shared import events, occurrences
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.models import AwayPeriod, Membership, Role, User
 from shared.schemas import AwayCreate, AwayPublic, AwaysPublic
@@ -43,7 +43,18 @@ async def create(session: AsyncSession, *, membership: Membership, data: AwayCre
     await occurrences.hand_on(
         session, household_id=membership.household_id, user_id=user_id, why="they are away", window=window
     )
-    await session.commit()
+    await events.record(
+        session,
+        household_id=membership.household_id,
+        kind="away.set",
+        payload={
+            "away_id": str(period.id),
+            "user_id": str(user_id),
+            "starts_on": period.starts_on.isoformat(),
+            "ends_on": period.ends_on.isoformat(),
+        },
+    )
+    await events.commit(session)
     name = await session.scalar(select(User.display_name).where(User.id == user_id))
     return AwayPublic(
         id=period.id,
@@ -79,4 +90,10 @@ async def delete(session: AsyncSession, *, membership: Membership, away_id: uuid
     if period.user_id != membership.user_id and membership.role.rank < Role.ADMIN.rank:
         raise Forbidden("only admins cancel someone else's away period", code="role-required")
     await session.execute(sa.delete(AwayPeriod).where(AwayPeriod.id == away_id))
-    await session.commit()
+    await events.record(
+        session,
+        household_id=membership.household_id,
+        kind="away.cancelled",
+        payload={"away_id": str(away_id), "user_id": str(period.user_id)},
+    )
+    await events.commit(session)

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from shared import events
 from shared.auth import Claims, signed_in_recently
 from shared.errors import Forbidden
 from shared.models import Household, Membership, Role, User
@@ -45,7 +46,11 @@ async def create(session: AsyncSession, *, user: User, data: HouseholdCreate) ->
     session.add(household)
     await session.flush()
     session.add(Membership(household_id=household.id, user_id=user.id, role=Role.OWNER))
-    await session.commit()
+    await session.flush()
+    await events.record(
+        session, household_id=household.id, kind="household.created", payload={"name": household.name}
+    )
+    await events.commit(session)
     await session.refresh(household, ["created_at"])
     return to_public(household, Role.OWNER, 1)
 
@@ -77,7 +82,14 @@ async def update(session: AsyncSession, *, membership: Membership, data: Househo
     household = await session.get_one(Household, membership.household_id)
     for key, value in data.model_dump(exclude_unset=True, exclude_none=True).items():
         setattr(household, key, value)
-    await session.commit()
+    await session.flush()
+    await events.record(
+        session,
+        household_id=household.id,
+        kind="household.updated",
+        payload={"name": household.name, "timezone": household.timezone},
+    )
+    await events.commit(session)
     return to_public(household, membership.role, await member_count(session, household.id))
 
 

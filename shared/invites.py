@@ -10,6 +10,7 @@ from sqlalchemy import case, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import events
 from shared.errors import Conflict, Forbidden, Gone, NotFound, TooManyRequests
 from shared.households import member_count, to_public
 from shared.models import Household, Invite, JoinThrottle, Membership, Role, User
@@ -159,7 +160,13 @@ async def join(session: AsyncSession, *, user: User, raw_code: str) -> Household
     if not joined:  # the same person joining twice at once
         await session.rollback()
         raise Conflict("you are already a member of this household", code="already-member")
-    await session.commit()
+    await events.record(
+        session,
+        household_id=household_id,
+        kind="member.joined",
+        payload={"user_id": str(user_id), "role": role.value},
+    )
+    await events.commit(session)
     household = await session.get_one(Household, household_id)
     return to_public(household, role, await member_count(session, household_id))
 

@@ -12,7 +12,7 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared import occurrences
+from shared import events, occurrences
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.models import Household, Membership, Role, User
 from shared.schemas import MemberPublic, MembersPublic, MemberUpdate
@@ -86,6 +86,15 @@ def _manages(caller: Membership, target: Membership, new_role: Role | None = Non
     return stepping_down or not touches_admins
 
 
+async def _announce(session: AsyncSession, membership: Membership, kind: str) -> None:
+    await events.record(
+        session,
+        household_id=membership.household_id,
+        kind=kind,
+        payload={"user_id": str(membership.user_id), "role": membership.role.value},
+    )
+
+
 async def _keep_an_owner(session: AsyncSession, target: Membership) -> None:
     if target.role is Role.OWNER and await _owners(session, target.household_id) <= 1:
         raise Conflict("a household needs an owner: make someone else owner first", code="last-owner")
@@ -103,7 +112,9 @@ async def update(
     if new_role is not Role.OWNER:
         await _keep_an_owner(session, target)
     target.role = new_role
-    await session.commit()
+    await session.flush()
+    await _announce(session, target, "member.role_changed")
+    await events.commit(session)
     return to_public(target, await session.get_one(User, user_id))
 
 
@@ -117,7 +128,8 @@ async def remove(session: AsyncSession, *, membership: Membership, user_id: uuid
     await session.delete(target)
     await session.flush()
     await occurrences.release_member(session, household_id=target.household_id, user_id=target.user_id)
-    await session.commit()
+    await _announce(session, target, "member.removed")
+    await events.commit(session)
 
 
 async def leave(session: AsyncSession, *, membership: Membership) -> None:
@@ -132,4 +144,5 @@ async def leave(session: AsyncSession, *, membership: Membership) -> None:
     await session.delete(caller)
     await session.flush()
     await occurrences.release_member(session, household_id=caller.household_id, user_id=caller.user_id)
-    await session.commit()
+    await _announce(session, caller, "member.left")
+    await events.commit(session)

@@ -713,11 +713,18 @@ async def hand_on(
         await session.execute(
             sa.delete(Occurrence)
             .where(*mine, sa.or_(Occurrence.assignee_id == user_id, Occurrence.for_user_id == user_id))
-            .returning(Occurrence.chore_id, Occurrence.due_at, Occurrence.for_user_id)
+            .returning(Occurrence.id, Occurrence.chore_id, Occurrence.due_at, Occurrence.for_user_id)
         )
     )
     tz = await household_tz(session, household_id)
-    for chore_id, due_at, for_user_id in released:
+    for gone_id, *_ in released:
+        await events.record(
+            session,
+            household_id=household_id,
+            kind="occurrence.withdrawn",
+            payload={"occurrence_id": str(gone_id)},
+        )
+    for _, chore_id, due_at, for_user_id in released:
         if for_user_id is not None:
             continue  # their own instance of an "each of" chore
         chore = await session.get_one(Chore, chore_id)
@@ -729,4 +736,5 @@ async def hand_on(
             last_assignee=None,
             load=await load_minutes(session, household_id, [m.user_id for m in members], until=due_at),
         )
-        await insert_planned(session, plan(chore, tz, due_at, facts))
+        for created in await insert_planned(session, plan(chore, tz, due_at, facts)):
+            await announce(session, created, "occurrence.created")
