@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -65,6 +65,45 @@ async def record(
     )
     session.info.setdefault(_PENDING, []).append((household_id, seq))
     return int(seq)
+
+
+_RECORD_MANY = text(
+    """
+    WITH incoming AS (
+        SELECT * FROM unnest(CAST(:households AS uuid[]), CAST(:kinds AS text[]), CAST(:payloads AS jsonb[]))
+            WITH ORDINALITY AS t(household_id, type, payload, n)
+    ),
+    counts AS (SELECT household_id, count(*) AS k FROM incoming GROUP BY household_id),
+    bumped AS (
+        UPDATE households h SET event_seq = h.event_seq + c.k FROM counts c WHERE h.id = c.household_id
+        RETURNING h.id, h.event_seq - c.k AS base
+    )
+    INSERT INTO events (household_id, seq, type, payload)
+    SELECT i.household_id, b.base + row_number() OVER (PARTITION BY i.household_id ORDER BY i.n),
+           i.type, i.payload
+    FROM incoming i JOIN bumped b ON b.id = i.household_id
+    RETURNING household_id, seq
+    """
+)
+
+
+async def record_many(session: AsyncSession, items: Sequence[tuple[uuid.UUID, str, dict[str, Any]]]) -> int:
+    """Record many events (household, kind, payload) in one statement, numbered per household in
+    the order given: for jobs, which must not issue a statement per row."""
+    if not items:
+        return 0
+    keys = list(
+        await session.execute(
+            _RECORD_MANY,
+            {
+                "households": [household for household, _, _ in items],
+                "kinds": [kind for _, kind, _ in items],
+                "payloads": [json.dumps(payload) for _, _, payload in items],
+            },
+        )
+    )
+    session.info.setdefault(_PENDING, []).extend((household, seq) for household, seq in keys)
+    return len(keys)
 
 
 async def commit(session: AsyncSession) -> None:

@@ -139,8 +139,10 @@ async def materialize(result: JobResult, now: datetime) -> None:
                 return
             after_id = chores[-1][0].id
             rows = await _plan_batch(session, [(chore, tz) for chore, tz in chores], now)
-            result.add("occurrences", len(await occurrences.insert_planned(session, rows)))
-            await session.commit()
+            created = await occurrences.insert_planned(session, rows)
+            result.add("occurrences", len(created))
+            await _announce(session, created, "occurrence.created")
+            await events.commit(session)
 
 
 async def _plan_batch(
@@ -222,6 +224,41 @@ async def _plan_batch(
     return rows
 
 
+async def _announce(session: AsyncSession, occurrence_ids: list[uuid.UUID], kind: str) -> None:
+    """One outbox event per occurrence, with a fixed number of statements for the whole batch."""
+    if not occurrence_ids:
+        return
+    rows = await session.execute(
+        select(
+            Occurrence.id,
+            Occurrence.household_id,
+            Occurrence.chore_id,
+            Occurrence.assignee_id,
+            Occurrence.status,
+            Occurrence.due_at,
+        )
+        .where(Occurrence.id.in_(occurrence_ids))
+        .order_by(Occurrence.household_id, Occurrence.due_at, Occurrence.id)
+    )
+    await events.record_many(
+        session,
+        [
+            (
+                household_id,
+                kind,
+                {
+                    "occurrence_id": str(occurrence_id),
+                    "chore_id": str(chore_id),
+                    "assignee_id": str(assignee_id) if assignee_id else None,
+                    "status": status.value,
+                    "due_at": due_at.isoformat(),
+                },
+            )
+            for occurrence_id, household_id, chore_id, assignee_id, status, due_at in rows
+        ],
+    )
+
+
 # --- missed ------------------------------------------------------------------------------------
 
 
@@ -286,10 +323,14 @@ async def missed(result: JobResult, now: datetime) -> None:
                             literal(f"missed policy: {policy.value.replace('_', ' ')}"),
                         ),
                     )
-                    .returning(HistoryEntry.id)
+                    .returning(HistoryEntry.occurrence_id)
                 )
-                result.add(status.value, len(list(inserted)))
-            await session.commit()
+                closed_ids = [
+                    occurrence_id for occurrence_id in inserted.scalars() if occurrence_id is not None
+                ]
+                result.add(status.value, len(closed_ids))
+                await _announce(session, closed_ids, f"occurrence.{status.value}")
+            await events.commit(session)
     await materialize(result, now)
 
 

@@ -117,3 +117,23 @@ async def test_job_sweep_publishes_what_was_left_unpublished(
         await pubsub.aclose()  # type: ignore[no-untyped-call]
         await subscriber.aclose()
     assert all(row.published_at is not None for row in await _events(household["id"]))
+
+
+async def test_jobs_record_events_in_bulk_and_stay_gapless(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    owner = make_user("owner")
+    household = await create_household(client, owner)
+    owner_id = (await me(client, owner))["id"]
+    chores = [await create_chore(client, owner, household["id"], [owner_id], title=f"C{i}") for i in range(3)]
+    async with session_scope() as session:
+        await session.execute(
+            text("DELETE FROM occurrences WHERE chore_id = ANY(CAST(:c AS uuid[]))"),
+            {"c": [c["id"] for c in chores]},
+        )
+        await session.commit()
+    await jobs.run("materialize")
+    rows = await _events(household["id"])
+    assert [row.seq for row in rows] == list(range(1, len(rows) + 1))
+    assert [row.type for row in rows][-3:] == ["occurrence.created"] * 3
+    assert all(row.published_at is not None for row in rows)
