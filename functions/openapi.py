@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
 
 from shared.http import PROBLEM, Access, Function
@@ -86,9 +86,8 @@ def build(functions: Sequence[Function], *, version: str = "0.1.0") -> dict[str,
         if fn.access is not Access.PUBLIC:
             operation["security"] = [{"firebase": []}]
         if fn.request:
-            # A body whose fields all have defaults may be left out entirely.
             operation["requestBody"] = {
-                "required": bool(fn.request.model_json_schema().get("required")),
+                "required": _body_required(fn.request),
                 "content": {"application/json": {"schema": refs[(fn.request, "validation")]}},
             }
         paths.setdefault(openapi_path(fn.path), {})[fn.method.lower()] = operation
@@ -113,6 +112,16 @@ def build(functions: Sequence[Function], *, version: str = "0.1.0") -> dict[str,
             },
         },
     }
+
+
+def _body_required(model: type[BaseModel]) -> bool:
+    """The runtime reads a missing body as `{}`, so a body may be left out exactly when `{}` is valid
+    (all fields have defaults); a oneOf of objects lists no top-level `required` but still needs one."""
+    try:
+        model.model_validate({})
+    except ValidationError:
+        return True
+    return False
 
 
 def _parameters(fn: Function) -> list[dict[str, Any]]:

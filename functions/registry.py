@@ -49,6 +49,10 @@ FUNCTIONS: tuple[str, ...] = (
     "calendar.list_calendar_feeds",
     "calendar.revoke_calendar_feed",
     "calendar.get_calendar_feed",
+    "notifications.list_notifications",
+    "notifications.mark_notifications_read",
+    "notifications.get_notification_settings",
+    "notifications.update_notification_settings",
 )
 
 

@@ -356,7 +356,7 @@ _REMIND = text(
           AND o.due_at > p.now - p.lookback AND o.window_start <= p.now + interval '1 day'
     ),
     people AS (
-        SELECT u.id, u.quiet_start, u.quiet_end,
+        SELECT u.id, u.quiet_start, u.quiet_end, u.muted_kinds,
                (p.now AT TIME ZONE CASE WHEN u.timezone IN (SELECT name FROM known) THEN u.timezone
                                         ELSE 'UTC' END)::time AS local_now
         FROM users u CROSS JOIN params p WHERE u.id IN (SELECT user_id FROM due)
@@ -365,6 +365,7 @@ _REMIND = text(
         SELECT d.*, p.now, CASE WHEN p.now >= d.due_at THEN 'overdue' ELSE 'due_soon' END AS kind
         FROM due d JOIN people u ON u.id = d.user_id CROSS JOIN params p
         WHERE p.now >= d.remind_at
+          AND (CASE WHEN p.now >= d.due_at THEN 'overdue' ELSE 'due_soon' END) <> ALL (u.muted_kinds)
           -- quiet hours, in the person's own time zone (they may wrap past midnight)
           AND NOT (
               u.quiet_start IS NOT NULL AND u.quiet_end IS NOT NULL AND (

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, date, datetime
 from functools import cache
 from importlib import resources
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     GetJsonSchemaHandler,
+    RootModel,
     StringConstraints,
+    Tag,
     model_validator,
 )
 from pydantic_core import CoreSchema
@@ -444,3 +449,158 @@ class CalendarFeedCreated(BaseModel):
 class CalendarFeedsPublic(BaseModel):
     data: list[CalendarFeedPublic]
     count: int
+
+
+# --- Notifications -------------------------------------------------------------------------------
+
+# Every kind of notification; services write them with `shared.notifications.notify`, the remind
+# job writes `due_soon` and `overdue`.
+NotificationKind = Literal[
+    "assigned",
+    "reassigned_away",
+    "due_soon",
+    "overdue",
+    "completed_by_other",
+    "member_joined",
+    "member_left",
+]
+NOTIFICATION_KINDS: tuple[NotificationKind, ...] = get_args(NotificationKind)
+# A local clock time as sent: HH:MM, optionally with seconds, a fraction and a UTC offset, all of
+# which are dropped (quiet hours are minutes of the user's own day, not instants).
+_CLOCK_IN = (
+    r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?([Zz]|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])?$"
+)
+_CLOCK_OUT = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+_QUIET_ZONE = "in your own time zone (`timezone` in your profile, changed with update_me)"
+ClockTime = Annotated[
+    str,
+    StringConstraints(pattern=_CLOCK_IN),
+    # The pattern guarantees "HH:MM" comes first.
+    AfterValidator(lambda value: value[:5]),
+    Field(description=f"HH:MM {_QUIET_ZONE}; seconds and a UTC offset are accepted and ignored"),
+]
+_DATE_START = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _date_time_text(value: Any) -> Any:
+    # pydantic would also read a number, or a numeric string such as "0.5", as a Unix time; the
+    # schema promises RFC 3339 text, so that is all that is accepted.
+    if isinstance(value, datetime) or (isinstance(value, str) and _DATE_START.match(value)):
+        return value
+    raise ValueError("must be an RFC 3339 date-time such as 2026-11-21T09:00:00Z")
+
+
+# A filter bound as documented: RFC 3339 text only; far-out values mean "no bound".
+TextBound = Annotated[Bound, BeforeValidator(_date_time_text)]
+MutedKinds = Annotated[
+    list[NotificationKind],
+    Field(max_length=len(NOTIFICATION_KINDS), json_schema_extra={"uniqueItems": True}),
+    AfterValidator(lambda kinds: _unique(kinds, "muted_kinds")),
+]
+
+
+class NotificationPublic(BaseModel):
+    id: uuid.UUID
+    household_id: uuid.UUID
+    kind: NotificationKind
+    text: str
+    occurrence_id: uuid.UUID | None
+    created_at: datetime
+    read: bool
+
+
+class NotificationCursor(BaseModel):
+    """Where the next (older) page starts: pass both as query parameters."""
+
+    before: datetime
+    before_id: uuid.UUID
+
+
+class NotificationsPage(BaseModel):
+    data: list[NotificationPublic]
+    next: NotificationCursor | None = Field(description="None on the last page")
+    unread_count: int = Field(
+        description="All your unread notifications (households you belong to), whatever the filters"
+    )
+
+
+class NotificationQuery(BaseModel):
+    unread: bool = Field(default=False, description="Only unread notifications")
+    household_id: uuid.UUID | None = Field(default=None, description="Only this household's notifications")
+    before: TextBound | None = Field(default=None, description="Page cursor: notifications older than this…")
+    before_id: uuid.UUID | None = Field(default=None, description="…or as old, with a smaller id")
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+class MarkReadIds(Input):
+    ids: list[uuid.UUID] = Field(
+        max_length=200, description="Notifications to mark read; ids that are not yours are ignored"
+    )
+
+
+class MarkReadBefore(Input):
+    all_before: TextBound = Field(description="Mark every notification created up to this time read")
+
+
+def _mark_read_variant(value: Any) -> str | None:
+    """Which variant a body is: a dict while validating, a model when serializing."""
+    if isinstance(value, BaseModel):
+        return "ids" if isinstance(value, MarkReadIds) else "all_before"
+    if isinstance(value, dict):
+        return next((field for field in ("ids", "all_before") if field in value), None)
+    return None
+
+
+class MarkReadRequest(
+    RootModel[
+        Annotated[
+            Annotated[MarkReadIds, Tag("ids")] | Annotated[MarkReadBefore, Tag("all_before")],
+            # A callable discriminator: the schema says oneOf, and a body with neither field gets one
+            # clear error instead of one per variant.
+            Discriminator(
+                _mark_read_variant,
+                custom_error_type="ids_or_all_before",
+                custom_error_message="send either ids or all_before",
+            ),
+        ]
+    ]
+):
+    """Either `ids` or `all_before`, not both."""
+
+
+class MarkReadResult(BaseModel):
+    marked: int = Field(description="How many were unread until now (0 when repeated)")
+
+
+class QuietHours(Input):
+    """No reminders from `start` until `end` (may wrap past midnight); equal times mean none."""
+
+    start: ClockTime
+    end: ClockTime
+
+
+class QuietHoursPublic(BaseModel):
+    """No reminders from `start` until `end`, local times in `timezone`; may wrap past midnight."""
+
+    start: str = Field(pattern=_CLOCK_OUT, description=f"HH:MM {_QUIET_ZONE}")
+    end: str = Field(pattern=_CLOCK_OUT, description=f"HH:MM {_QUIET_ZONE}")
+
+
+class NotificationSettingsPublic(BaseModel):
+    quiet_hours: QuietHoursPublic | None = Field(description="None: reminders at any time")
+    muted_kinds: list[NotificationKind] = Field(description="Kinds that never reach your feed")
+    timezone: str = Field(description="Your time zone, which quiet hours are in (change it with update_me)")
+
+
+class NotificationSettingsUpdate(Input):
+    quiet_hours: QuietHours | None = Field(
+        default=None,
+        description=(
+            f"Local times {_QUIET_ZONE}; null clears them, and so does a start equal to its end. "
+            "Leave out to keep."
+        ),
+    )
+    muted_kinds: MutedKinds | None = Field(
+        default=None,
+        description="Replaces the list; null or [] mutes nothing. Leave out to keep.",
+    )

@@ -264,3 +264,17 @@ async def test_job_remind_survives_zones_postgres_does_not_know(
     await jobs.run("remind", now=occurrence.due_at - dt.timedelta(minutes=30))
     sent = await _sql("SELECT kind FROM notifications WHERE occurrence_id = :o", o=occurrence.id)
     assert [r.kind for r in sent] == ["due_soon"]
+
+
+async def test_job_remind_skips_muted_kinds(client: httpx.AsyncClient, make_user: MakeUser) -> None:
+    owner, household, ids = await _household(client, make_user)
+    chore = await create_chore(client, owner, household["id"], ids, strategy="fixed")
+    [occurrence] = await _open(chore["id"])
+    response = await client.patch(
+        "/api/me/notification-settings", headers=owner.headers(), json={"muted_kinds": ["due_soon"]}
+    )
+    assert response.status_code == 200, response.text
+    await jobs.run("remind", now=occurrence.due_at - dt.timedelta(minutes=30))
+    await jobs.run("remind", now=occurrence.due_at + dt.timedelta(minutes=5))
+    sent = await _sql("SELECT kind FROM notifications WHERE occurrence_id = :o", o=occurrence.id)
+    assert [r.kind for r in sent] == ["overdue"]
