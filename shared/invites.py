@@ -10,7 +10,7 @@ from sqlalchemy import case, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared import events
+from shared import events, notifications
 from shared.errors import Conflict, Forbidden, Gone, NotFound, TooManyRequests
 from shared.households import member_count, to_public
 from shared.models import Household, Invite, JoinThrottle, Membership, Role, User
@@ -160,11 +160,14 @@ async def join(session: AsyncSession, *, user: User, raw_code: str) -> Household
     if not joined:  # the same person joining twice at once
         await session.rollback()
         raise Conflict("you are already a member of this household", code="already-member")
-    await events.record(
+    seq = await events.record(
         session,
         household_id=household_id,
         kind="member.joined",
         payload={"user_id": str(user_id), "role": role.value},
+    )
+    await notifications.member_change(
+        session, household_id=household_id, user_id=user_id, joined=True, seq=seq
     )
     await events.commit(session)
     household = await session.get_one(Household, household_id)

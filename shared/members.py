@@ -12,7 +12,7 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared import events, occurrences
+from shared import events, notifications, occurrences
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.models import Household, Membership, Role, User
 from shared.schemas import MemberPublic, MembersPublic, MemberUpdate
@@ -87,12 +87,16 @@ def _manages(caller: Membership, target: Membership, new_role: Role | None = Non
 
 
 async def _announce(session: AsyncSession, membership: Membership, kind: str) -> None:
-    await events.record(
+    seq = await events.record(
         session,
         household_id=membership.household_id,
         kind=kind,
         payload={"user_id": str(membership.user_id), "role": membership.role.value},
     )
+    if kind in ("member.left", "member.removed"):
+        await notifications.member_change(
+            session, household_id=membership.household_id, user_id=membership.user_id, joined=False, seq=seq
+        )
 
 
 async def _keep_an_owner(session: AsyncSession, target: Membership) -> None:

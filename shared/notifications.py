@@ -68,6 +68,27 @@ async def notify(
     )
 
 
+async def member_change(
+    session: AsyncSession, *, household_id: uuid.UUID, user_id: uuid.UUID, joined: bool, seq: int
+) -> None:
+    """Tell the other members that someone joined or left (caller's transaction)."""
+    name = await session.scalar(select(User.display_name).where(User.id == user_id))
+    others = await session.scalars(
+        select(Membership.user_id).where(
+            Membership.household_id == household_id, Membership.user_id != user_id
+        )
+    )
+    kind: NotificationKind = "member_joined" if joined else "member_left"
+    await notify(
+        session,
+        user_ids=list(others),
+        household_id=household_id,
+        kind=kind,
+        text=f"{name or 'Someone'} {'joined' if joined else 'left'} the household",
+        dedupe_key=f"{kind}:{seq}",
+    )
+
+
 def _visible(user_id: uuid.UUID) -> ColumnElement[bool]:
     """The user's own notifications, of households they still belong to."""
     member = (

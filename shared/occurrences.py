@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared import events, schedules
+from shared import events, notifications, schedules
 from shared.assignment import LOAD_WINDOW, Candidate, choose
 from shared.errors import Conflict, Forbidden, Gone, NotFound
 from shared.models import (
@@ -254,8 +254,10 @@ async def spawn_next(
     return created
 
 
-async def announce(session: AsyncSession, occurrence_id: uuid.UUID, kind: str) -> None:
-    """Record an occurrence event in the outbox (part of the caller's transaction)."""
+async def announce(
+    session: AsyncSession, occurrence_id: uuid.UUID, kind: str, *, previous_assignee: uuid.UUID | None = None
+) -> None:
+    """Record an occurrence event in the outbox and tell the people it concerns (caller's transaction)."""
     row = (
         await session.execute(
             select(
@@ -264,10 +266,15 @@ async def announce(session: AsyncSession, occurrence_id: uuid.UUID, kind: str) -
                 Occurrence.assignee_id,
                 Occurrence.status,
                 Occurrence.due_at,
-            ).where(Occurrence.id == occurrence_id)
+                Occurrence.completed_by,
+                Occurrence.assignment_reason,
+                Chore.title,
+            )
+            .join(Chore, Chore.id == Occurrence.chore_id)
+            .where(Occurrence.id == occurrence_id)
         )
     ).one()
-    await events.record(
+    seq = await events.record(
         session,
         household_id=row.household_id,
         kind=kind,
@@ -279,6 +286,39 @@ async def announce(session: AsyncSession, occurrence_id: uuid.UUID, kind: str) -
             "due_at": row.due_at.isoformat(),
         },
     )
+    # The sequence number makes each notification its own: assigned, moved away, assigned back.
+    key = f"{seq}:{occurrence_id}"
+    if kind in ("occurrence.created", "occurrence.reassigned") and row.assignee_id is not None:
+        await notifications.notify(
+            session,
+            user_ids=[row.assignee_id],
+            household_id=row.household_id,
+            kind="assigned",
+            text=f"{row.title} is yours ({row.assignment_reason})"[:500],
+            dedupe_key=f"assigned:{key}",
+            occurrence_id=occurrence_id,
+        )
+    if kind == "occurrence.reassigned" and previous_assignee not in (None, row.assignee_id):
+        await notifications.notify(
+            session,
+            user_ids=[previous_assignee],
+            household_id=row.household_id,
+            kind="reassigned_away",
+            text=f"{row.title} went to someone else",
+            dedupe_key=f"reassigned_away:{key}",
+            occurrence_id=occurrence_id,
+        )
+    if kind == "occurrence.completed" and row.assignee_id not in (None, row.completed_by):
+        doer = await session.scalar(select(User.display_name).where(User.id == row.completed_by))
+        await notifications.notify(
+            session,
+            user_ids=[row.assignee_id],
+            household_id=row.household_id,
+            kind="completed_by_other",
+            text=f"{doer or 'Someone'} did {row.title} for you",
+            dedupe_key=f"completed_by_other:{key}",
+            occurrence_id=occurrence_id,
+        )
 
 
 async def household_tz(session: AsyncSession, household_id: uuid.UUID) -> str:
@@ -636,10 +676,11 @@ async def reassign(
         raise Conflict("in an 'each of' chore everyone has their own occurrence", code="each-of")
     await _check_member(session, membership.household_id, data.assignee_id)
     name = await session.scalar(select(User.display_name).where(User.id == membership.user_id))
+    previous = occurrence.assignee_id
     occurrence.assignee_id = data.assignee_id
     occurrence.assignment_reason = f"reassigned by {name}"
     await session.flush()
-    await announce(session, occurrence_id, "occurrence.reassigned")
+    await announce(session, occurrence_id, "occurrence.reassigned", previous_assignee=previous)
     await events.commit(session)
     return (await _public(session, [occurrence_id]))[0]
 

@@ -123,7 +123,8 @@ async def test_job_remind_once_each_and_respects_quiet_hours(
 
     async def notifications() -> list[tuple[str, str]]:
         rows = await _sql(
-            "SELECT kind, text FROM notifications WHERE occurrence_id = :o ORDER BY created_at, kind",
+            "SELECT kind, text FROM notifications "
+            "WHERE occurrence_id = :o AND kind IN ('due_soon', 'overdue') ORDER BY created_at, kind",
             o=occurrence.id,
         )
         return [(r.kind, r.text) for r in rows]
@@ -262,7 +263,10 @@ async def test_job_remind_survives_zones_postgres_does_not_know(
     chore = await create_chore(client, owner, household["id"], [owner_id])
     [occurrence] = await _open(chore["id"])
     await jobs.run("remind", now=occurrence.due_at - dt.timedelta(minutes=30))
-    sent = await _sql("SELECT kind FROM notifications WHERE occurrence_id = :o", o=occurrence.id)
+    sent = await _sql(
+        "SELECT kind FROM notifications WHERE occurrence_id = :o AND kind IN ('due_soon', 'overdue')",
+        o=occurrence.id,
+    )
     assert [r.kind for r in sent] == ["due_soon"]
 
 
@@ -276,5 +280,8 @@ async def test_job_remind_skips_muted_kinds(client: httpx.AsyncClient, make_user
     assert response.status_code == 200, response.text
     await jobs.run("remind", now=occurrence.due_at - dt.timedelta(minutes=30))
     await jobs.run("remind", now=occurrence.due_at + dt.timedelta(minutes=5))
-    sent = await _sql("SELECT kind FROM notifications WHERE occurrence_id = :o", o=occurrence.id)
+    sent = await _sql(
+        "SELECT kind FROM notifications WHERE occurrence_id = :o AND kind IN ('due_soon', 'overdue')",
+        o=occurrence.id,
+    )
     assert [r.kind for r in sent] == ["overdue"]

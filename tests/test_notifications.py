@@ -115,6 +115,14 @@ async def test_list_notifications_pages_through_one_transactions_batch(
     assert len(ids) == len(set(ids)) == 5
 
 
+async def _forget(household_id: str) -> None:
+    from sqlalchemy import text
+
+    async with session_scope() as session:
+        await session.execute(text("DELETE FROM notifications WHERE household_id = :h"), {"h": household_id})
+        await session.commit()
+
+
 async def test_mark_notifications_read_by_ids_ignores_other_peoples(
     client: httpx.AsyncClient, make_user: MakeUser
 ) -> None:
@@ -122,6 +130,7 @@ async def test_mark_notifications_read_by_ids_ignores_other_peoples(
     household = await create_household(client, owner)
     await add_member(client, owner, household["id"], member)
     owner_id, member_id = (await me(client, owner))["id"], (await me(client, member))["id"]
+    await _forget(household["id"])  # joining notified the owner; start from an empty feed
     for _ in range(3):
         await _notify([owner_id], household["id"])
     await _notify([member_id], household["id"], kind="member_joined")
@@ -220,6 +229,7 @@ async def test_notify_skips_users_who_muted_the_kind(client: httpx.AsyncClient, 
     household = await create_household(client, owner)
     await add_member(client, owner, household["id"], member)
     owner_id, member_id = (await me(client, owner))["id"], (await me(client, member))["id"]
+    await _forget(household["id"])  # joining notified the owner; start from an empty feed
     response = await client.patch(SETTINGS, headers=member.headers(), json={"muted_kinds": ["assigned"]})
     assert response.status_code == 200, response.text
 
@@ -311,3 +321,32 @@ async def test_notification_operations_refuse_bad_input(
     response = await client.request(method, url, headers=user.headers(), params=params, json=body)
     body = assert_problem(response, 422, "validation-failed")
     assert body["errors"]
+
+
+async def test_services_notify_the_people_concerned(client: httpx.AsyncClient, make_user: MakeUser) -> None:
+    from tests.utils import create_chore, open_occurrences
+
+    owner, member = make_user("owner"), make_user("member")
+    household = await create_household(client, owner)
+    await add_member(client, owner, household["id"], member)
+    owner_id, member_id = (await me(client, owner))["id"], (await me(client, member))["id"]
+
+    async def kinds(user: FirebaseUser) -> list[str]:
+        page = (await client.get("/api/me/notifications", headers=user.headers())).json()
+        return sorted(item["kind"] for item in page["data"])
+
+    assert await kinds(owner) == ["member_joined"]
+    chore = await create_chore(client, owner, household["id"], [member_id, owner_id], strategy="fixed")
+    assert await kinds(member) == ["assigned"]
+    [occurrence] = await open_occurrences(client, owner, household["id"], chore["id"])
+    base = f"/api/households/{household['id']}/occurrences/{occurrence['id']}"
+    moved = await client.post(f"{base}/reassign", headers=owner.headers(), json={"assignee_id": owner_id})
+    assert moved.status_code == 200
+    assert await kinds(member) == ["assigned", "reassigned_away"]
+    assert "assigned" in await kinds(owner)
+    back = await client.post(f"{base}/reassign", headers=owner.headers(), json={"assignee_id": member_id})
+    assert back.status_code == 200
+    assert (await kinds(member)).count("assigned") == 2
+    done = await client.post(f"{base}/complete", headers=owner.headers(), json={})
+    assert done.status_code == 200
+    assert "completed_by_other" in await kinds(member)
