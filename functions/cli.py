@@ -182,7 +182,7 @@ def job(name: str, now: datetime | None) -> None:
     """Run one scheduled job once and exit (a Kubernetes CronJob runs the same)."""
     import asyncio
 
-    from shared import db, jobs
+    from shared import db, events, jobs
     from shared.observability import configure_logging, push_job_metrics
     from shared.settings import get_settings
 
@@ -194,6 +194,7 @@ def job(name: str, now: datetime | None) -> None:
         try:
             return await jobs.run(name, now=now.replace(tzinfo=UTC) if now else None)
         finally:
+            await events.close()
             await db.dispose_engine()
 
     started = time.perf_counter()

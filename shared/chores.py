@@ -75,11 +75,25 @@ async def _set_eligible(session: AsyncSession, chore_id: uuid.UUID, user_ids: li
     await session.flush()
 
 
+async def _withdraw_open(session: AsyncSession, chore: Chore) -> None:
+    """Delete the chore's open occurrences, telling subscribers which ones went."""
+    gone = await session.scalars(
+        sa.delete(Occurrence)
+        .where(Occurrence.chore_id == chore.id, Occurrence.status == Status.OPEN)
+        .returning(Occurrence.id)
+    )
+    for occurrence_id in list(gone):
+        await events.record(
+            session,
+            household_id=chore.household_id,
+            kind="occurrence.withdrawn",
+            payload={"occurrence_id": str(occurrence_id)},
+        )
+
+
 async def _refresh_open(session: AsyncSession, chore: Chore) -> None:
     """Replace the open occurrences with the next ones the current settings give."""
-    await session.execute(
-        sa.delete(Occurrence).where(Occurrence.chore_id == chore.id, Occurrence.status == Status.OPEN)
-    )
+    await _withdraw_open(session, chore)
     tz = await occurrences.household_tz(session, chore.household_id)
     await occurrences.spawn_next(session, chore=chore, tz=tz, after=datetime.now(UTC))
 
@@ -228,9 +242,7 @@ async def archive(session: AsyncSession, *, membership: Membership, chore_id: uu
     chore = await _chore(session, membership.household_id, chore_id)
     if chore.archived_at is None:
         chore.archived_at = datetime.now(UTC)
-        await session.execute(
-            sa.delete(Occurrence).where(Occurrence.chore_id == chore.id, Occurrence.status == Status.OPEN)
-        )
+        await _withdraw_open(session, chore)
         await _announce(session, chore, "chore.archived")
         await events.commit(session)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -28,8 +29,11 @@ from shared.settings import get_settings
 log = logging.getLogger("chorus.events")
 
 _PENDING = "chorus_events"  # key in session.info: events recorded in the open transaction
-# How long a request waits for Redis before leaving the event to the sweep job.
+# How long a request waits for Redis before leaving the event to the sweep job, and how long after
+# a failure requests stop trying.
 PUBLISH_TIMEOUT = 0.5
+REDIS_COOLDOWN = 5.0
+_down_until = 0.0
 _clients: dict[asyncio.AbstractEventLoop, Any] = {}
 
 
@@ -92,6 +96,14 @@ async def record_many(session: AsyncSession, items: Sequence[tuple[uuid.UUID, st
     the order given: for jobs, which must not issue a statement per row."""
     if not items:
         return 0
+    # Lock the households in one order first: two jobs numbering overlapping households at the
+    # same time then wait for each other instead of deadlocking.
+    await session.execute(
+        select(Household.id)
+        .where(Household.id.in_({household for household, _, _ in items}))
+        .order_by(Household.id)
+        .with_for_update()
+    )
     keys = list(
         await session.execute(
             _RECORD_MANY,
@@ -163,25 +175,34 @@ def _keys_clause(keys: Sequence[tuple[uuid.UUID, int]]) -> Any:
 
 
 async def _send(session: AsyncSession, rows: Sequence[OutboxEvent]) -> int:
+    global _down_until
     if not rows:
         return 0
+    messages = [(channel(row.household_id), wire(row)) for row in rows]
+    keys = [(row.household_id, row.seq) for row in rows]
+    # No transaction, and so no pooled connection, is held while Redis is asked.
+    await session.commit()
+    if time.monotonic() < _down_until:
+        return 0  # Redis failed a moment ago: do not make every write wait for it again
     try:
-        client = _redis()
-        async with asyncio.timeout(PUBLISH_TIMEOUT * max(1, len(rows) // 100)):
-            async with client.pipeline(transaction=False) as pipe:
-                for row in rows:
-                    pipe.publish(channel(row.household_id), wire(row))
+        async with asyncio.timeout(PUBLISH_TIMEOUT * max(1, len(messages) // 100)):
+            async with _redis().pipeline(transaction=False) as pipe:
+                for name, message in messages:
+                    pipe.publish(name, message)
                 await pipe.execute()
     except Exception as error:  # Redis down or slow: the sweep job will publish them
-        log.warning("publishing %d events failed: %s", len(rows), error)
+        _down_until = time.monotonic() + REDIS_COOLDOWN
+        log.warning("publishing %d events failed: %s", len(messages), error)
         return 0
-    await session.execute(
-        update(OutboxEvent)
-        .where(_keys_clause([(row.household_id, row.seq) for row in rows]))
-        .values(published_at=datetime.now(UTC))
-    )
-    await session.commit()
-    return len(rows)
+    try:
+        await session.execute(
+            update(OutboxEvent).where(_keys_clause(keys)).values(published_at=datetime.now(UTC))
+        )
+        await session.commit()
+    except Exception as error:  # the change itself is committed; the sweep publishes again
+        await session.rollback()
+        log.warning("marking %d events published failed: %s", len(keys), error)
+    return len(messages)
 
 
 def _redis() -> Any:

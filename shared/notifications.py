@@ -85,7 +85,7 @@ async def member_change(
         household_id=household_id,
         kind=kind,
         text=f"{name or 'Someone'} {'joined' if joined else 'left'} the household",
-        dedupe_key=f"{kind}:{seq}",
+        dedupe_key=f"{kind}:{household_id}:{seq}",  # seq is per household
     )
 
 

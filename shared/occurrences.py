@@ -286,16 +286,22 @@ async def announce(
             "due_at": row.due_at.isoformat(),
         },
     )
-    # The sequence number makes each notification its own: assigned, moved away, assigned back.
+    # A new occurrence is announced once per chore, due time and person, however often it is
+    # recomputed; a reassignment is news each time (moved away and back: two notifications).
     key = f"{seq}:{occurrence_id}"
     if kind in ("occurrence.created", "occurrence.reassigned") and row.assignee_id is not None:
+        assigned_key = (
+            f"assigned:{row.chore_id}:{row.due_at.isoformat()}"
+            if kind == "occurrence.created"
+            else f"assigned:{key}"
+        )
         await notifications.notify(
             session,
             user_ids=[row.assignee_id],
             household_id=row.household_id,
             kind="assigned",
             text=f"{row.title} is yours ({row.assignment_reason})"[:500],
-            dedupe_key=f"assigned:{key}",
+            dedupe_key=assigned_key,
             occurrence_id=occurrence_id,
         )
     if kind == "occurrence.reassigned" and previous_assignee not in (None, row.assignee_id):

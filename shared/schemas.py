@@ -417,6 +417,8 @@ class AwayCreate(Input):
             raise ValueError("ends_on is before starts_on")
         if (self.ends_on - self.starts_on).days > 366:
             raise ValueError("an away period can be at most a year long")
+        if not EARLIEST.date() <= self.starts_on <= self.ends_on < LATEST.date():
+            raise ValueError("away periods must lie between 1970 and 2200")
         return self
 
 

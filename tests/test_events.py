@@ -137,3 +137,42 @@ async def test_jobs_record_events_in_bulk_and_stay_gapless(
     assert [row.seq for row in rows] == list(range(1, len(rows) + 1))
     assert [row.type for row in rows][-3:] == ["occurrence.created"] * 3
     assert all(row.published_at is not None for row in rows)
+
+
+async def test_events_survive_redis_being_down(client: httpx.AsyncClient, make_user: MakeUser) -> None:
+    import time
+
+    from shared import events
+
+    owner = make_user("owner")
+    household = await create_household(client, owner)
+    owner_id = (await me(client, owner))["id"]
+    loop = asyncio.get_running_loop()
+    working = events._redis()
+    events._clients[loop] = redis.from_url("redis://127.0.0.1:9/0", socket_connect_timeout=0.2)
+    try:
+        started = time.monotonic()
+        await create_chore(client, owner, household["id"], [owner_id])
+        assert time.monotonic() - started < 2
+        unpublished = [row for row in await _events(household["id"]) if row.published_at is None]
+        assert [row.type for row in unpublished] == ["occurrence.created", "chore.created"]
+    finally:
+        await events._clients[loop].aclose()
+        events._clients[loop] = working
+        events._down_until = 0.0
+    await jobs.run("sweep", now=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5))
+    assert all(row.published_at is not None for row in await _events(household["id"]))
+
+
+async def test_member_notifications_do_not_collide_across_households(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    owner, x, y = make_user("owner"), make_user("x"), make_user("y")
+    first = await create_household(client, owner, name="A")
+    second = await create_household(client, owner, name="B")
+    await add_member(client, owner, first["id"], x)
+    await add_member(client, owner, second["id"], y)
+    page = (await client.get("/api/me/notifications", headers=owner.headers())).json()
+    assert sorted(item["household_id"] for item in page["data"] if item["kind"] == "member_joined") == sorted(
+        [first["id"], second["id"]]
+    )

@@ -125,3 +125,15 @@ async def test_set_away_hands_on_what_is_already_planned(
     assert after["due_at"] == before["due_at"]
     assert after["assignee_id"] == member_id
     assert "away" in after["assignment_reason"]
+
+
+async def test_set_away_far_out_dates_are_refused(client: httpx.AsyncClient, make_user: MakeUser) -> None:
+    owner = make_user("owner")
+    household = await create_household(client, owner, timezone="Europe/Berlin")
+    for day in ("9999-12-31", "0001-01-01"):
+        response = await client.post(
+            f"/api/households/{household['id']}/away",
+            headers=owner.headers(),
+            json={"starts_on": day, "ends_on": day},
+        )
+        assert_problem(response, 422)
