@@ -74,6 +74,14 @@ def gateway(host: str, port: int | None) -> None:
 
 
 @cli.command()
+@click.option("--host", default="0.0.0.0", show_default=True)
+@click.option("--port", type=int, help="default: $PORT, else 8001")
+def relay(host: str, port: int | None) -> None:
+    """Serve the WebSocket relay (/ws): household events, live, to signed-in browsers."""
+    _serve("functions.relay:create_app", host=host, port=_port(port, 8001), factory=True)
+
+
+@cli.command()
 @click.argument("action", type=click.Choice(["upgrade", "downgrade", "check", "current"]), default="upgrade")
 @click.argument("revision", required=False)
 def migrate(action: str, revision: str | None) -> None:

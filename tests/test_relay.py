@@ -1,0 +1,235 @@
+"""The WebSocket relay (`chorus relay`) as a real process, against real Redis and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from tests.plugin import FirebaseUser, MakeUser, ServedProcess, _start, _stop
+from tests.utils import add_member, create_chore, create_household, forge_token, me
+
+
+@pytest.fixture(scope="module")
+def relay(migrated: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedProcess]:
+    served = _start(["relay"], tmp_path_factory.mktemp("relay"))
+    yield served
+    _stop(served)
+
+
+def _ws(served: ServedProcess) -> str:
+    return served.url.replace("http://", "ws://") + "/ws"
+
+
+@asynccontextmanager
+async def socket(
+    served: ServedProcess, user: FirebaseUser, since: dict[str, int] | None = None
+) -> AsyncIterator[tuple[ClientConnection, dict[str, Any]]]:
+    """A connected, authenticated client and the relay's `ready` message."""
+    async with connect(_ws(served)) as ws:
+        await ws.send(json.dumps({"type": "auth", "token": user.id_token, "since": since or {}}))
+        ready = await receive(ws)
+        assert ready["type"] == "ready", ready
+        yield ws, ready
+
+
+async def receive(ws: ClientConnection, wait: float = 5) -> dict[str, Any]:
+    """The next message other than a ping."""
+    while True:
+        message = json.loads(await asyncio.wait_for(ws.recv(), wait))
+        if message["type"] != "ping":
+            return dict(message)
+
+
+async def events(ws: ClientConnection, count: int, wait: float = 5) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    async with asyncio.timeout(wait):
+        while len(found) < count:
+            message = await receive(ws, wait)
+            if message["type"] == "event":
+                found.append(message)
+    return found
+
+
+async def nothing(ws: ClientConnection, wait: float = 0.5) -> None:
+    try:
+        message = await receive(ws, wait)
+    except TimeoutError:
+        return
+    pytest.fail(f"unexpected message {message}")
+
+
+async def _drain(ws: ClientConnection) -> None:
+    while True:
+        await ws.recv()
+
+
+async def close_code(ws: ClientConnection, wait: float = 5) -> int:
+    with pytest.raises(ConnectionClosed) as closed:
+        await asyncio.wait_for(_drain(ws), wait)
+    assert closed.value.rcvd is not None
+    return closed.value.rcvd.code
+
+
+async def rename(client: httpx.AsyncClient, user: FirebaseUser, household_id: str, name: str) -> None:
+    response = await client.patch(
+        f"/api/households/{household_id}", headers=user.headers(), json={"name": name}
+    )
+    assert response.status_code == 200, response.text
+
+
+async def test_a_change_reaches_members_and_no_one_else(
+    relay: ServedProcess, client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    owner, stranger = make_user("owner"), make_user("stranger")
+    household = await create_household(client, owner)
+    await create_household(client, stranger)
+    owner_id = (await me(client, owner))["id"]
+    async with socket(relay, owner) as (mine, ready), socket(relay, stranger) as (theirs, _):
+        assert ready["households"] == [household["id"]]
+        chore = await create_chore(client, owner, household["id"], [owner_id])
+        received = await events(mine, 2)
+        assert {m["event"] for m in received} == {"chore.created", "occurrence.created"}
+        assert [m["seq"] for m in received] == [2, 3]
+        created = next(m for m in received if m["event"] == "chore.created")
+        assert created["household_id"] == household["id"]
+        assert created["payload"]["chore_id"] == chore["id"]
+        assert created["created_at"]
+        await nothing(theirs)
+
+
+async def test_a_removed_member_stops_receiving(
+    relay: ServedProcess, client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    owner, member = make_user("owner"), make_user("member")
+    household = await create_household(client, owner)
+    await add_member(client, owner, household["id"], member)
+    member_id = (await me(client, member))["id"]
+    async with socket(relay, owner) as (watcher, _), socket(relay, member) as (ws, ready):
+        assert ready["households"] == [household["id"]]
+        response = await client.delete(
+            f"/api/households/{household['id']}/members/{member_id}", headers=owner.headers()
+        )
+        assert response.status_code == 204, response.text
+        [removed] = await events(ws, 1)
+        assert removed["event"] == "member.removed"
+        assert removed["payload"]["user_id"] == member_id
+        await rename(client, owner, household["id"], "Private now")
+        seen = await events(watcher, 2)
+        assert [m["event"] for m in seen] == ["member.removed", "household.updated"]
+        await nothing(ws)
+
+
+async def test_a_reconnecting_client_gets_what_it_missed_in_order(
+    relay: ServedProcess, client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    owner = make_user("owner")
+    household = await create_household(client, owner)
+    hid = household["id"]
+    async with socket(relay, owner) as (ws, _):
+        await rename(client, owner, hid, "First")
+        [seen] = await events(ws, 1)
+    last = seen["seq"]
+    for n in range(20):
+        await rename(client, owner, hid, f"Name {n}")
+    async with socket(relay, owner, since={hid: last}) as (ws, _):
+        missed = await events(ws, 20)
+        assert [m["seq"] for m in missed] == list(range(last + 1, last + 21))
+        assert [m["payload"]["name"] for m in missed] == [f"Name {n}" for n in range(20)]
+        await rename(client, owner, hid, "Live")
+        [live] = await events(ws, 1)
+        assert live["seq"] == last + 21
+        await nothing(ws, 0.3)
+    # Without `since` there is no replay, only what happens next.
+    async with socket(relay, owner) as (ws, _):
+        await nothing(ws, 0.3)
+
+
+async def test_bad_or_missing_auth_closes_with_4401(relay: ServedProcess, make_user: MakeUser) -> None:
+    async with connect(_ws(relay)) as ws:
+        await ws.send(json.dumps({"type": "auth", "token": "not-a-token", "since": {}}))
+        assert await close_code(ws) == 4401
+    async with connect(_ws(relay)) as ws:
+        await ws.send(json.dumps({"type": "pong"}))
+        assert await close_code(ws) == 4401
+    async with connect(_ws(relay) + f"?token={make_user().id_token}") as ws:
+        await ws.send("{}")
+        assert await close_code(ws) == 4401
+
+
+async def test_an_expired_token_is_closed_unless_renewed(
+    relay: ServedProcess, client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    user = make_user("short")
+    await create_household(client, user)
+    soon = int(time.time()) + 2
+    short = forge_token(user.id_token, exp=soon)
+    async with connect(_ws(relay)) as ws:
+        await ws.send(json.dumps({"type": "auth", "token": short}))
+        assert (await receive(ws))["type"] == "ready"
+        await ws.send(json.dumps({"type": "auth", "token": user.id_token}))
+        assert (await receive(ws))["type"] == "renewed"
+        await nothing(ws, 2.5)  # past the short token's expiry, still open
+    async with connect(_ws(relay)) as ws:
+        await ws.send(json.dumps({"type": "auth", "token": short}))
+        assert (await receive(ws))["type"] == "ready"
+        assert await close_code(ws, 5) == 4401
+
+
+async def test_every_relay_process_delivers(
+    relay: ServedProcess, client: httpx.AsyncClient, make_user: MakeUser, tmp_path: Path
+) -> None:
+    other = _start(["relay"], tmp_path)
+    try:
+        owner, member = make_user("owner"), make_user("member")
+        household = await create_household(client, owner)
+        await add_member(client, owner, household["id"], member)
+        async with socket(relay, owner) as (first, _), socket(other, member) as (second, _):
+            await rename(client, owner, household["id"], "Both")
+            [a] = await events(first, 1)
+            [b] = await events(second, 1)
+            assert a == b
+            assert a["event"] == "household.updated"
+        # SIGTERM: clients are told to reconnect, then closed with 1012.
+        async with socket(other, member) as (ws, _):
+            other.process.terminate()
+            assert (await receive(ws))["type"] == "reconnect"
+            assert await close_code(ws) == 1012
+        assert await asyncio.to_thread(other.process.wait, 10) is not None
+    finally:
+        _stop(other)
+
+
+async def test_a_gap_in_the_live_stream_is_filled_from_postgres(
+    relay: ServedProcess, client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    import uuid
+
+    from shared import events as outbox
+    from shared.db import session_scope
+
+    owner = make_user("owner")
+    household = await create_household(client, owner)
+    hid = household["id"]
+    async with socket(relay, owner) as (ws, _):
+        # Committed but never published, as if Redis had dropped them.
+        async with session_scope() as session:
+            for n in range(3):
+                await outbox.record(
+                    session, household_id=uuid.UUID(hid), kind="test.unpublished", payload={"n": n}
+                )
+            await session.commit()
+            outbox.discard(session)
+        await rename(client, owner, hid, "After the gap")
+        received = await events(ws, 4)
+        assert [m["seq"] for m in received] == [2, 3, 4, 5]
+        assert [m["event"] for m in received] == [*["test.unpublished"] * 3, "household.updated"]
