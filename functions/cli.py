@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -132,7 +134,8 @@ def openapi(output: Path) -> None:
     help="where PostgreSQL, Redis and the emulator keep their data",
 )
 def dev(port: int, data: Path) -> None:
-    """Run the whole system on embedded services: PostgreSQL, Redis, the Auth emulator, the gateway."""
+    """Run the whole system on embedded services: PostgreSQL, Redis, the Auth emulator, the gateway
+    and the relay."""
     from alembic import command
 
     from functions.devservices import running_services
@@ -145,14 +148,24 @@ def dev(port: int, data: Path) -> None:
         command.upgrade(alembic_config(), "head")
         (data / "services.json").write_text(json.dumps(services.env()))
         url = f"http://localhost:{port}"
+        relay_port = port + 1
+        # The relay is a process of its own, as in production (a Deployment beside the functions).
+        relay = subprocess.Popen(
+            [sys.executable, "-m", "functions.cli", "relay", "--port", str(relay_port)], cwd=ROOT
+        )
         click.echo(
             f"\nChorus is running at {url}\n"
             f"  API docs:        {url}/doc\n"
+            f"  Live events:     ws://localhost:{relay_port}/ws (docs/relay-protocol.md)\n"
             f"  Auth emulator:   http://{services.firebase_auth_emulator_host}\n"
             f"  A test token:    .venv/bin/chorus token alice@example.com\n"
             f"Press Ctrl-C to stop.\n"
         )
-        _serve("functions.gateway:create_app", host="0.0.0.0", port=port, factory=True)
+        try:
+            _serve("functions.gateway:create_app", host="0.0.0.0", port=port, factory=True)
+        finally:
+            relay.terminate()
+            relay.wait(15)
 
 
 @cli.command()
@@ -227,3 +240,7 @@ def job(name: str, now: datetime | None) -> None:
 
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":
+    main()
