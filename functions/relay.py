@@ -273,8 +273,13 @@ class Relay:
             raise Closing(CLOSE_TRY_LATER, "sign-in cannot be checked right now") from None
 
     async def receive(self, websocket: WebSocket) -> dict[str, Any]:
-        text = await websocket.receive_text()
-        if len(text) > MAX_MESSAGE:
+        frame = await websocket.receive()
+        if frame["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(frame.get("code", 1000))
+        text = frame.get("text")
+        if text is None:  # a binary frame
+            raise Closing(CLOSE_BAD_MESSAGE, "messages are JSON text")
+        if len(text.encode()) > MAX_MESSAGE:
             raise Closing(CLOSE_BAD_MESSAGE, "message too large")
         try:
             message = json.loads(text)
