@@ -93,9 +93,26 @@ async def create(session: AsyncSession, *, membership: Membership, data: InviteC
             break
     else:  # pragma: no cover - 50 bits of randomness
         raise Conflict("could not draw a free invite code; try again", code="invite-code-collision")
-    await session.commit()
+    await _announce(session, household_id, invite_id, "invite.created")
+    await events.commit(session)
     invite = await session.get_one(Invite, invite_id)
     return _public_invite(invite, now)
+
+
+async def _announce(session: AsyncSession, household_id: uuid.UUID, invite_id: uuid.UUID, kind: str) -> None:
+    """Invites concern admins only: the event's audience is the household's admins and owners."""
+    admins = await session.scalars(
+        select(Membership.user_id).where(
+            Membership.household_id == household_id, Membership.role.in_([Role.ADMIN, Role.OWNER])
+        )
+    )
+    await events.record(
+        session,
+        household_id=household_id,
+        kind=kind,
+        payload={"invite_id": str(invite_id)},
+        audience=list(admins),
+    )
 
 
 async def list_for_household(session: AsyncSession, *, household_id: uuid.UUID) -> InvitesPublic:
@@ -119,7 +136,9 @@ async def revoke(session: AsyncSession, *, household_id: uuid.UUID, invite_id: u
         raise NotFound("no such invite in this household", code="invite-not-found")
     if invite.revoked_at is None:
         invite.revoked_at = datetime.now(UTC)
-        await session.commit()
+        await session.flush()
+        await _announce(session, household_id, invite_id, "invite.revoked")
+        await events.commit(session)
 
 
 async def join(session: AsyncSession, *, user: User, raw_code: str) -> HouseholdPublic:

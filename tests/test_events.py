@@ -46,7 +46,7 @@ async def test_events_are_gapless_per_household_under_concurrency(
     rows = await _events(household["id"])
     assert [row.seq for row in rows] == list(range(1, len(rows) + 1))
     types = [row.type for row in rows]
-    assert types[:2] == ["household.created", "member.joined"]
+    assert types[:3] == ["household.created", "invite.created", "member.joined"]
     assert types.count("chore.created") == 4
     assert types.count("occurrence.completed") == 4
     assert types.count("occurrence.created") == 8  # the first ones, and the next ones

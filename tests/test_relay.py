@@ -233,3 +233,24 @@ async def test_a_gap_in_the_live_stream_is_filled_from_postgres(
         received = await events(ws, 4)
         assert [m["seq"] for m in received] == [2, 3, 4, 5]
         assert [m["event"] for m in received] == [*["test.unpublished"] * 3, "household.updated"]
+
+
+async def test_a_private_event_reaches_only_its_audience(
+    relay: ServedProcess, client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    owner, member = make_user("owner"), make_user("member")
+    household = await create_household(client, owner)
+    await add_member(client, owner, household["id"], member)
+    async with socket(relay, owner) as (admin_socket, _), socket(relay, member) as (member_socket, _):
+        created = await client.post(
+            f"/api/households/{household['id']}/invites", headers=owner.headers(), json={}
+        )
+        assert created.status_code == 201
+        [seen] = await events(admin_socket, 1)
+        assert seen["event"] == "invite.created"
+        await nothing(member_socket)
+        # The member's stream goes on past the private event: the next public one arrives.
+        await rename(client, owner, household["id"], "Renamed")
+        [next_for_member] = await events(member_socket, 1)
+        assert next_for_member["event"] == "household.updated"
+        assert next_for_member["seq"] == seen["seq"] + 1
