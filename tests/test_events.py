@@ -176,3 +176,25 @@ async def test_member_notifications_do_not_collide_across_households(
     assert sorted(item["household_id"] for item in page["data"] if item["kind"] == "member_joined") == sorted(
         [first["id"], second["id"]]
     )
+
+
+async def test_job_prune_deletes_only_old_published_events(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    owner = make_user("owner")
+    household = await create_household(client, owner)
+    await client.patch(f"/api/households/{household['id']}", headers=owner.headers(), json={"name": "Two"})
+    async with session_scope() as session:
+        # seq 1 is old and published, seq 2 is old but was never published: only 1 may go.
+        await session.execute(
+            text(
+                "UPDATE events SET created_at = now() - interval '30 days', "
+                "published_at = CASE WHEN seq = 1 THEN now() ELSE NULL END WHERE household_id = :h"
+            ),
+            {"h": household["id"]},
+        )
+        await session.commit()
+    first = await jobs.run("prune")
+    assert first.changed.get("deleted", 0) >= 1
+    assert [row.seq for row in await _events(household["id"])] == [2]
+    assert (await jobs.run("prune")).changed.get("deleted", 0) == 0

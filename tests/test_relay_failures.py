@@ -271,7 +271,7 @@ async def test_clients_of_a_killed_relay_get_every_event_once_from_its_successor
         Reader(owner, url, dict(base)),
         Reader(member, url, {h: base[h] for h in households[:2]}),
     ]
-    total = 900
+    total = 2000  # the figure: 2,000 events while the relay is killed and restarted
     killed = asyncio.Event()
 
     async def produce() -> None:
@@ -329,14 +329,15 @@ async def test_a_redis_restart_loses_nothing(
         async def body() -> None:
             await wait_until(lambda: all(r.readies for r in readers), 10, "every client to be ready")
             async with httpx.AsyncClient(base_url=gateway.url, timeout=10) as http:
-                for n in range(150):
+                # 2,000 events in all, a third of them while Redis is down.
+                for n in range(700):
                     await rename(http, owner, households[n % 2], f"Before {n}")
                 await asyncio.to_thread(redis.stop)
-                for n in range(150):  # the outbox keeps these unpublished
+                for n in range(600):  # the outbox keeps these unpublished
                     await rename(http, owner, households[n % 2], f"During {n}")
                 assert await unpublished_count(households) > 0
                 await asyncio.to_thread(redis.start)
-                for n in range(150):
+                for n in range(700):
                     await rename(http, owner, households[n % 2], f"After {n}")
             now = (datetime.now(UTC) + timedelta(seconds=10)).strftime("%Y-%m-%dT%H:%M:%S")
             sweep = await asyncio.to_thread(
