@@ -163,6 +163,10 @@ class Hub:
         household = uuid.UUID(event["household_id"])
         seq = int(event["seq"])
         targets = set(self.by_household.get(household, set()))
+        if event["type"] == "household.deleted":
+            # Everyone in it hears it once, then the household is gone from their connections.
+            for conn in targets:
+                self.leave(conn, household, seq)
         subject = _subject(event)
         if subject is not None:
             for conn in list(self.by_user.get(subject, set())):

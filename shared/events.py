@@ -158,6 +158,27 @@ async def publish(session: AsyncSession, keys: Sequence[tuple[uuid.UUID, int]]) 
     return await _send(session, list(rows))
 
 
+async def publish_deletion(household_id: uuid.UUID, seq: int) -> None:
+    """Tell subscribers a household is gone. Its outbox rows went with it (cascade), so this is
+    published directly, best effort: a client that misses it finds the household gone on reconnect."""
+    message = json.dumps(
+        {
+            "household_id": str(household_id),
+            "seq": seq,
+            "type": "household.deleted",
+            "payload": {},
+            "audience": None,
+            "created_at": datetime.now(UTC).isoformat(),
+        },
+        separators=(",", ":"),
+    )
+    try:
+        async with asyncio.timeout(PUBLISH_TIMEOUT):
+            await _redis().publish(channel(household_id), message)
+    except Exception as error:
+        log.warning("publishing household.deleted failed: %s", error)
+
+
 async def unpublished(session: AsyncSession, *, before: datetime, limit: int) -> list[OutboxEvent]:
     """Events still unpublished that were written before `before`, oldest first."""
     rows = await session.scalars(

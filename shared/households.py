@@ -102,5 +102,8 @@ async def delete(session: AsyncSession, *, membership: Membership, claims: Claim
             f"{settings.recent_sign_in_seconds // 60} minutes",
             code="recent-sign-in-required",
         )
-    await session.execute(sa.delete(Household).where(Household.id == membership.household_id))
+    seq = await session.scalar(
+        sa.delete(Household).where(Household.id == membership.household_id).returning(Household.event_seq + 1)
+    )
     await session.commit()
+    await events.publish_deletion(membership.household_id, int(seq or 1))

@@ -9,6 +9,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import events
 from shared.auth import Claims
 from shared.models import Membership, User
 from shared.schemas import UserPublic, UserUpdate
@@ -83,5 +84,15 @@ async def update(session: AsyncSession, *, user: User, data: UserUpdate) -> User
     """Change the caller's display name or time zone."""
     for key, value in data.model_dump(exclude_unset=True, exclude_none=True).items():
         setattr(user, key, value)
-    await session.commit()
+    await session.flush()
+    # Every household they are in shows their name: each hears about the change.
+    households = await session.scalars(select(Membership.household_id).where(Membership.user_id == user.id))
+    for household_id in list(households):
+        await events.record(
+            session,
+            household_id=household_id,
+            kind="member.updated",
+            payload={"user_id": str(user.id), "display_name": user.display_name},
+        )
+    await events.commit(session)
     return to_public(user)

@@ -139,15 +139,15 @@ async def test_a_reconnecting_client_gets_what_it_missed_in_order(
         await rename(client, owner, hid, "First")
         [seen] = await events(ws, 1)
     last = seen["seq"]
-    for n in range(20):
+    for n in range(100):
         await rename(client, owner, hid, f"Name {n}")
     async with socket(relay, owner, since={hid: last}) as (ws, _):
-        missed = await events(ws, 20)
-        assert [m["seq"] for m in missed] == list(range(last + 1, last + 21))
-        assert [m["payload"]["name"] for m in missed] == [f"Name {n}" for n in range(20)]
+        missed = await events(ws, 100)
+        assert [m["seq"] for m in missed] == list(range(last + 1, last + 101))
+        assert [m["payload"]["name"] for m in missed] == [f"Name {n}" for n in range(100)]
         await rename(client, owner, hid, "Live")
         [live] = await events(ws, 1)
-        assert live["seq"] == last + 21
+        assert live["seq"] == last + 101
         await nothing(ws, 0.3)
     # Without `since` there is no replay, only what happens next.
     async with socket(relay, owner) as (ws, _):
@@ -254,3 +254,31 @@ async def test_a_private_event_reaches_only_its_audience(
         [next_for_member] = await events(member_socket, 1)
         assert next_for_member["event"] == "household.updated"
         assert next_for_member["seq"] == seen["seq"] + 1
+
+
+async def test_a_deleted_household_is_announced_and_then_silent(
+    relay: ServedProcess, client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    owner, member = make_user("owner"), make_user("member")
+    household = await create_household(client, owner)
+    await add_member(client, owner, household["id"], member)
+    async with socket(relay, member) as (ws, _):
+        deleted = await client.delete(f"/api/households/{household['id']}", headers=owner.headers())
+        assert deleted.status_code == 204
+        [gone] = await events(ws, 1)
+        assert gone["event"] == "household.deleted"
+        assert gone["household_id"] == household["id"]
+
+
+async def test_a_name_change_reaches_every_household_of_the_member(
+    relay: ServedProcess, client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    owner = make_user("owner")
+    first = await create_household(client, owner, name="A")
+    second = await create_household(client, owner, name="B")
+    async with socket(relay, owner) as (ws, _):
+        renamed = await client.patch("/api/me", headers=owner.headers(), json={"display_name": "Olive"})
+        assert renamed.status_code == 200
+        seen = await events(ws, 2)
+    assert {m["household_id"] for m in seen} == {first["id"], second["id"]}
+    assert {m["event"] for m in seen} == {"member.updated"}
