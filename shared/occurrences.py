@@ -747,7 +747,7 @@ async def hand_on(
             else []
         ),
     ]
-    await session.execute(
+    pooled = await session.scalars(
         update(Occurrence)
         .where(
             *mine,
@@ -755,7 +755,10 @@ async def hand_on(
             Occurrence.chore_id.in_(select(Chore.id).where(Chore.mode == Mode.POOL)),
         )
         .values(assignee_id=None, assignment_reason=f"back in the pool: {why}")
+        .returning(Occurrence.id)
     )
+    for occurrence_id in list(pooled):
+        await announce(session, occurrence_id, "occurrence.released")
     released = list(
         await session.execute(
             sa.delete(Occurrence)

@@ -198,3 +198,23 @@ async def test_job_prune_deletes_only_old_published_events(
     assert first.changed.get("deleted", 0) >= 1
     assert [row.seq for row in await _events(household["id"])] == [2]
     assert (await jobs.run("prune")).changed.get("deleted", 0) == 0
+
+
+async def test_a_claimed_pool_occurrence_released_by_leaving_is_an_event(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    owner, member = make_user("owner"), make_user("member")
+    household = await create_household(client, owner)
+    await add_member(client, owner, household["id"], member)
+    ids = [(await me(client, owner))["id"], (await me(client, member))["id"]]
+    chore = await create_chore(client, owner, household["id"], ids, mode="pool")
+    [occurrence] = await open_occurrences(client, owner, household["id"], chore["id"])
+    base = f"/api/households/{household['id']}"
+    assert (
+        await client.post(f"{base}/occurrences/{occurrence['id']}/claim", headers=member.headers())
+    ).status_code == 200
+    assert (await client.post(f"{base}/leave", headers=member.headers())).status_code == 204
+    types = [row.type for row in await _events(household["id"])]
+    assert types[-2:] == ["occurrence.released", "member.left"]
+    [back] = await open_occurrences(client, owner, household["id"], chore["id"])
+    assert back["assignee_id"] is None
