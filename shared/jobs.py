@@ -246,13 +246,7 @@ async def _announce(session: AsyncSession, occurrence_ids: list[uuid.UUID], kind
             (
                 household_id,
                 kind,
-                {
-                    "occurrence_id": str(occurrence_id),
-                    "chore_id": str(chore_id),
-                    "assignee_id": str(assignee_id) if assignee_id else None,
-                    "status": status.value,
-                    "due_at": due_at.isoformat(),
-                },
+                occurrences.event_payload(occurrence_id, chore_id, assignee_id, status, due_at),
             )
             for occurrence_id, household_id, chore_id, assignee_id, status, due_at in rows
         ],

@@ -254,6 +254,23 @@ async def spawn_next(
     return created
 
 
+def event_payload(
+    occurrence_id: uuid.UUID,
+    chore_id: uuid.UUID,
+    assignee_id: uuid.UUID | None,
+    status: Status,
+    due_at: datetime,
+) -> dict[str, object]:
+    """What an occurrence event carries (the API and the jobs send the same shape)."""
+    return {
+        "occurrence_id": str(occurrence_id),
+        "chore_id": str(chore_id),
+        "assignee_id": str(assignee_id) if assignee_id else None,
+        "status": status.value,
+        "due_at": due_at.isoformat(),
+    }
+
+
 async def announce(
     session: AsyncSession, occurrence_id: uuid.UUID, kind: str, *, previous_assignee: uuid.UUID | None = None
 ) -> None:
@@ -278,13 +295,7 @@ async def announce(
         session,
         household_id=row.household_id,
         kind=kind,
-        payload={
-            "occurrence_id": str(occurrence_id),
-            "chore_id": str(row.chore_id),
-            "assignee_id": str(row.assignee_id) if row.assignee_id else None,
-            "status": row.status.value,
-            "due_at": row.due_at.isoformat(),
-        },
+        payload=event_payload(occurrence_id, row.chore_id, row.assignee_id, row.status, row.due_at),
     )
     # A new occurrence is announced once per chore, due time and person, however often it is
     # recomputed; a reassignment is news each time (moved away and back: two notifications).

@@ -57,12 +57,13 @@ TimeZone = Annotated[str, AfterValidator(_check_timezone), _TimeZoneSchema]
 # no-break space at either end. Spelled as code-point ranges, not `\s`, because regex dialects
 # (Rust in pydantic, ECMA in clients) disagree on what `\s` means. Clients trim; the server
 # validates exactly what it documents.
+PRINTABLE = r"^[^\x00-\x20\x7f-\xa0](?:[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0])?$"
 DisplayText = Annotated[
     str,
     StringConstraints(
         min_length=1,
         max_length=80,
-        pattern=r"^[^\x00-\x20\x7f-\xa0](?:[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0])?$",
+        pattern=PRINTABLE,
     ),
 ]
 RoleName = Literal["owner", "admin", "member", "child"]
@@ -192,7 +193,7 @@ Title = Annotated[
     StringConstraints(
         min_length=1,
         max_length=120,
-        pattern=r"^[^\x00-\x20\x7f-\xa0](?:[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0])?$",
+        pattern=PRINTABLE,
     ),
 ]
 Label = Annotated[
@@ -200,7 +201,7 @@ Label = Annotated[
     StringConstraints(
         min_length=1,
         max_length=40,
-        pattern=r"^[^\x00-\x20\x7f-\xa0](?:[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0])?$",
+        pattern=PRINTABLE,
     ),
 ]
 Eligible = Annotated[
