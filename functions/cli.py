@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -125,6 +123,15 @@ def openapi(output: Path) -> None:
 
 
 @cli.command()
+@click.option("--host", default="0.0.0.0", show_default=True)
+@click.option("--port", type=int, help="default: $PORT, else 8000")
+def web(host: str, port: int | None) -> None:
+    """Serve the API, the relay (/ws) and the built web app (frontend/dist) on one port, split by
+    path as the ingress splits them in a cluster."""
+    _serve("functions.web:create_app", host=host, port=_port(port, 8000), factory=True)
+
+
+@cli.command()
 @click.option("--port", type=int, default=8000, show_default=True)
 @click.option(
     "--data",
@@ -134,8 +141,8 @@ def openapi(output: Path) -> None:
     help="where PostgreSQL, Redis and the emulator keep their data",
 )
 def dev(port: int, data: Path) -> None:
-    """Run the whole system on embedded services: PostgreSQL, Redis, the Auth emulator, the gateway
-    and the relay."""
+    """Run the whole system on embedded services: PostgreSQL, Redis, the Auth emulator, and the API,
+    the relay and the web app behind one address."""
     from alembic import command
 
     from functions.devservices import running_services
@@ -148,24 +155,15 @@ def dev(port: int, data: Path) -> None:
         command.upgrade(alembic_config(), "head")
         (data / "services.json").write_text(json.dumps(services.env()))
         url = f"http://localhost:{port}"
-        relay_port = port + 1
-        # The relay is a process of its own, as in production (a Deployment beside the functions).
-        relay = subprocess.Popen(
-            [sys.executable, "-m", "functions.cli", "relay", "--port", str(relay_port)], cwd=ROOT
-        )
         click.echo(
             f"\nChorus is running at {url}\n"
             f"  API docs:        {url}/doc\n"
-            f"  Live events:     ws://localhost:{relay_port}/ws (docs/relay-protocol.md)\n"
+            f"  Live events:     ws://localhost:{port}/ws (docs/relay-protocol.md)\n"
             f"  Auth emulator:   http://{services.firebase_auth_emulator_host}\n"
             f"  A test token:    .venv/bin/chorus token alice@example.com\n"
             f"Press Ctrl-C to stop.\n"
         )
-        try:
-            _serve("functions.gateway:create_app", host="0.0.0.0", port=port, factory=True)
-        finally:
-            relay.terminate()
-            relay.wait(15)
+        _serve("functions.web:create_app", host="0.0.0.0", port=port, factory=True)
 
 
 @cli.command()

@@ -12,6 +12,7 @@ from functools import cache
 from shared.http import Function
 
 FUNCTIONS: tuple[str, ...] = (
+    "client.get_client_config",
     "me.get_me",
     "me.update_me",
     "households.create_household",

@@ -77,6 +77,16 @@ class Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class ClientConfigPublic(BaseModel):
+    """What the web app needs before anyone signs in."""
+
+    firebase_api_key: str
+    firebase_auth_domain: str
+    firebase_project_id: str
+    auth_emulator_url: str | None = Field(description="Set in development and tests only")
+    google_sign_in: bool
+
+
 class UserPublic(BaseModel):
     id: uuid.UUID
     email: str | None

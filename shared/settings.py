@@ -38,6 +38,13 @@ class Settings(BaseSettings):
 
     firebase_project_id: str = "demo-chorus"
     firebase_auth_emulator_host: str = ""
+    # What the web app needs to sign in (GET /api/client-config). The Web API key is public by
+    # design; the emulator accepts any. The browser reaches the emulator at this URL (default:
+    # http:// + FIREBASE_AUTH_EMULATOR_HOST, which is right when both run on one machine).
+    firebase_web_api_key: str = "demo-api-key"
+    firebase_auth_domain: str = ""
+    firebase_auth_emulator_url: str = ""
+    google_sign_in: bool = False
     # Tokens older than this may not delete a household (Firebase's "recent login" idea).
     recent_sign_in_seconds: int = Field(default=300, ge=30)
     token_clock_skew_seconds: int = Field(default=5, ge=0, le=60)

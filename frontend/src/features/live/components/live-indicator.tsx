@@ -1,0 +1,3 @@
+export function LiveIndicator() {
+  return null;
+}

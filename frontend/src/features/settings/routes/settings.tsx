@@ -1,0 +1,5 @@
+import { Page } from "@/components/ui/page";
+
+export function SettingsRoute() {
+  return <Page title="Settings">{null}</Page>;
+}

@@ -1,0 +1,34 @@
+import type { Schemas } from "@/lib/api/client";
+
+export type TimeZone = Schemas["HouseholdCreate"]["timezone"] & string;
+
+/** The browser's zone, the usual default for a new household or profile. */
+export function browserTimeZone(): TimeZone {
+  return (Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC") as TimeZone;
+}
+
+/** Zones to offer in a picker: the browser's list (the server checks against IANA's). */
+export function timeZones(): TimeZone[] {
+  const zones = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
+  return Array.from(new Set(["UTC", ...zones])).sort() as TimeZone[];
+}
+
+/** "Today 07:30", "Tomorrow", "Mon 3 Mar 18:00" in the given zone; all-day items show no time. */
+export function formatDue(iso: string, { timeZone, allDay = false, now = new Date() }: { timeZone: string; allDay?: boolean; now?: Date }): string {
+  const date = new Date(iso);
+  const day = (d: Date) => new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(d);
+  const today = day(now);
+  const tomorrow = day(new Date(now.getTime() + 86_400_000));
+  const yesterday = day(new Date(now.getTime() - 86_400_000));
+  const time = allDay ? "" : ` ${new Intl.DateTimeFormat(undefined, { timeZone, hour: "2-digit", minute: "2-digit" }).format(date)}`;
+  const target = day(date);
+  if (target === today) return `Today${time}`;
+  if (target === tomorrow) return `Tomorrow${time}`;
+  if (target === yesterday) return `Yesterday${time}`;
+  const label = new Intl.DateTimeFormat(undefined, { timeZone, weekday: "short", day: "numeric", month: "short" }).format(date);
+  return `${label}${time}`;
+}
+
+export function formatDateTime(iso: string, timeZone?: string): string {
+  return new Intl.DateTimeFormat(undefined, { timeZone, dateStyle: "medium", timeStyle: "short" }).format(new Date(iso));
+}
