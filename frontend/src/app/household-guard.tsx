@@ -21,9 +21,3 @@ export function HouseholdGuard() {
   return <QueryState query={household}>{() => <Outlet />}</QueryState>;
 }
 
-/** The household id of the current screen (always set under /h/:householdId). */
-export function useHouseholdId(): string {
-  const { householdId } = useParams();
-  if (!householdId) throw new Error("useHouseholdId outside /h/:householdId");
-  return householdId;
-}

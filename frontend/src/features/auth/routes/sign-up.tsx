@@ -4,7 +4,7 @@ import { Link, Navigate, useNavigate, useSearchParams } from "react-router";
 
 import { Button } from "@/components/ui/button";
 import { FormError, TextField } from "@/components/ui/field";
-import { api, unwrap } from "@/lib/api/client";
+import { updateMe } from "@/features/me/api/update-me";
 import { firebaseAuth } from "@/lib/firebase";
 
 import { authErrorMessage, useAuth } from "../auth-provider";
@@ -39,7 +39,7 @@ export function SignUpRoute() {
       );
       await updateProfile(credential.user, { displayName: name });
       // The account row is made on the first API call; set the name the household sees.
-      await unwrap(api.PATCH("/api/me", { body: { display_name: name } }));
+      await updateMe({ display_name: name });
       navigate(next, { replace: true });
     } catch (failure) {
       setError(failure instanceof Error && failure.name === "ApiError" ? failure.message : authErrorMessage(failure));
