@@ -7,7 +7,10 @@ UV_VERSION := 0.13.8
 UV := $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 VENV := .venv/bin
 
-.PHONY: help install run test check lint typecheck pytest format openapi migrate clean
+WEB_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) frontend/index.html \
+	frontend/vite.config.ts frontend/tsconfig.json frontend/tsconfig.app.json
+
+.PHONY: help install run test check lint typecheck web-check pytest format openapi migrate clean chromium
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,14 +29,30 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-install: .venv/.synced node_modules/.installed ## Install Python and npm dependencies
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	npm --prefix frontend ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
-run: install ## Start Chorus on embedded PostgreSQL, Redis and the Auth emulator; prints the URL
+frontend/dist/index.html: frontend/node_modules/.installed $(WEB_SOURCES)
+	npm --prefix frontend run build
+
+# The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
+chromium: ## Install Debian's chromium when it is missing
+	@command -v chromium >/dev/null || { \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
+
+install: .venv/.synced node_modules/.installed frontend/node_modules/.installed ## Install Python and npm dependencies
+
+run: install frontend/dist/index.html ## Start Chorus on embedded PostgreSQL, Redis and the Auth emulator; prints the URL
 	$(VENV)/chorus dev
 
-test: install check pytest ## Run every check and every test (CI runs this)
+test: install check web-check frontend/dist/index.html chromium pytest ## Run every check and every test (CI runs this)
 
-check: lint typecheck ## Static checks only
+check: lint typecheck ## Static checks only (Python)
+
+web-check: frontend/node_modules/.installed ## The web app: API client drift, tsc, eslint, Vitest
+	npm --prefix frontend run check
 
 lint: install ## ruff (lint + format check)
 	$(VENV)/ruff check .
@@ -49,8 +68,9 @@ format: install ## Rewrite files with ruff's fixes and formatting
 	$(VENV)/ruff check --fix .
 	$(VENV)/ruff format .
 
-openapi: install ## Regenerate openapi.json from the function registry
+openapi: install ## Regenerate openapi.json and the web app's API types from the function registry
 	$(VENV)/chorus openapi
+	npm --prefix frontend run api
 
 clean: ## Remove installed environments and local data
-	rm -rf .venv .tools node_modules .chorus .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .tools node_modules frontend/node_modules frontend/dist .chorus .pytest_cache .mypy_cache .ruff_cache test-results

@@ -21,13 +21,16 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import httpx
 import pytest
 from starlette.applications import Starlette
 
 from functions.devservices import DevServicesError, Services, running_services, sign_in, sign_up
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
 
 _SERVICES = pytest.StashKey[Services]()
 _CLEANUP = pytest.StashKey[ExitStack]()
@@ -256,3 +259,46 @@ def serve_function(migrated: None, tmp_path: Path) -> Iterator[ServedFunction]:
     yield serve
     for served in started:
         _stop(served)
+
+
+# --- The web app in a real browser --------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+WEB_BUILD = ROOT / "frontend" / "dist"
+# Screenshots of the main screens, for people to look at after a run (CI keeps them as artifacts).
+SCREENSHOTS = ROOT / "test-results" / "screenshots"
+# Without the background-networking flags Chromium keeps trying Google's hosts, which this
+# network refuses; a fresh profile per launch keeps runs independent.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def web(migrated: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedProcess]:
+    """`chorus web`: the API, the relay and the built SPA behind one address, as a real process."""
+    if not (WEB_BUILD / "index.html").exists():
+        pytest.fail("the web app is not built: run `make test` (or `npm --prefix frontend run build`)")
+    served = _start(["web"], tmp_path_factory.mktemp("web"))
+    yield served
+    _stop(served)
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    """Debian's Chromium driven by Playwright (headless; `make test` installs it when missing)."""
+    from playwright.async_api import async_playwright
+
+    executable = os.environ.get("CHROMIUM") or shutil.which("chromium")
+    if not executable:
+        pytest.fail("Chromium is not installed: run `make chromium` (Debian's chromium package)")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        await launched.close()
