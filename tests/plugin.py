@@ -203,14 +203,15 @@ def _free_port() -> int:
 def _start(args: list[str], logdir: Path, env: dict[str, str] | None = None) -> ServedProcess:
     port = _free_port()
     log = logdir / f"{args[0]}-{port}.log"
+    url = f"http://127.0.0.1:{port}"
     with log.open("wb") as output:  # the child keeps its own copy of the descriptor
         process = subprocess.Popen(
             [str(Path(sys.executable).parent / "chorus"), *args, "--host", "127.0.0.1", "--port", str(port)],
-            env={**os.environ, **(env or {})},
+            # Invite links point at PUBLIC_URL: here, this process.
+            env={**os.environ, "PUBLIC_URL": url, **(env or {})},
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-    url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:

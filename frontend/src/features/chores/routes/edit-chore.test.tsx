@@ -1,0 +1,134 @@
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { render, screen } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { MemoryRouter, Route, Routes } from "react-router";
+import { Toaster } from "sonner";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+
+import { EditChoreRoute } from "./edit-chore";
+
+type Call = { method: string; path: string; body: unknown };
+type Handler = (call: Call) => { status?: number; body?: unknown } | undefined;
+
+// openapi-fetch keeps the fetch and Request it finds when the client module loads, so they are
+// replaced first; Node's Request also needs an origin for the app's relative URLs.
+const server = vi.hoisted(() => {
+  const state = { handler: (() => undefined) as Handler, calls: [] as Call[] };
+  const NodeRequest = globalThis.Request;
+  globalThis.Request = class extends NodeRequest {
+    constructor(input: RequestInfo | URL, init?: RequestInit) {
+      super(typeof input === "string" && input.startsWith("/") ? `http://chorus.test${input}` : input, init);
+    }
+  };
+  globalThis.fetch = async (input: RequestInfo | URL) => {
+    const request = input as Request;
+    const text = request.method === "GET" ? "" : await request.text();
+    const call = { method: request.method, path: new URL(request.url).pathname, body: text ? JSON.parse(text) : undefined };
+    state.calls.push(call);
+    const answer = state.handler(call) ?? { status: 404, body: { title: "Not found", status: 404, detail: "no such thing" } };
+    const status = answer.status ?? 200;
+    return new Response(JSON.stringify(answer.body), {
+      status,
+      headers: { "Content-Type": status >= 400 ? "application/problem+json" : "application/json" },
+    });
+  };
+  return state;
+});
+
+vi.mock("@/lib/firebase", () => ({ firebaseAuth: () => ({ currentUser: null }) }));
+
+const household = { id: "h1", name: "Flat", role: "admin", timezone: "UTC", member_count: 2, created_at: "2024-01-01T00:00:00Z" };
+const members = [
+  { user_id: "u1", display_name: "Ana", email: null, role: "owner", joined_at: "2024-01-01T00:00:00Z" },
+  { user_id: "u2", display_name: "Ben", email: null, role: "member", joined_at: "2024-01-02T00:00:00Z" },
+];
+const chore = {
+  id: "c1",
+  household_id: "h1",
+  title: "Bins",
+  notes: "",
+  room: "Outside",
+  labels: [],
+  effort_minutes: 10,
+  points: 2,
+  eligible: [{ user_id: "u2", display_name: "Ben" }],
+  strategy: "fixed",
+  mode: "one_of",
+  missed_policy: "auto_skip",
+  schedule: { kind: "monthly_weekday", every: 1, nth: -1, weekday: "fr", start: "2025-03-03", time: "19:30:00", until: null, count: null, season: null },
+  rule: "",
+  paused: false,
+  archived: false,
+  next_due_at: null,
+  created_at: "2025-03-01T00:00:00Z",
+};
+
+function renderRoute(current = chore) {
+  server.handler = (call) => {
+    if (call.method === "GET" && call.path === "/api/households/h1") return { body: household };
+    if (call.method === "GET" && call.path === "/api/households/h1/members") return { body: { data: members, count: 2 } };
+    if (call.method === "GET" && call.path === "/api/households/h1/chores/c1") return { body: current };
+    if (call.method === "PATCH" && call.path === "/api/households/h1/chores/c1") return { body: { ...current, ...(call.body as object) } };
+    if (call.path === "/api/households/h1/schedule-preview") return { body: { rule: "", due_at: [] } };
+    return undefined;
+  };
+  const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+  render(
+    <QueryClientProvider client={queryClient}>
+      <MemoryRouter initialEntries={["/h/h1/chores/c1/edit"]}>
+        <Routes>
+          <Route path="/h/:householdId/chores/:choreId/edit" element={<EditChoreRoute />} />
+          <Route path="/h/:householdId/chores/:choreId" element={<p>Chore page</p>} />
+        </Routes>
+      </MemoryRouter>
+      <Toaster />
+    </QueryClientProvider>,
+  );
+  return userEvent.setup();
+}
+
+const patches = () => server.calls.filter((call) => call.method === "PATCH");
+
+beforeEach(() => {
+  server.calls = [];
+});
+
+describe("EditChoreRoute", () => {
+  it("shows the chore as it is and saves only what changed", async () => {
+    const user = renderRoute();
+    expect(await screen.findByLabelText("Title")).toHaveValue("Bins");
+    expect(screen.getByLabelText("Room")).toHaveValue("Outside");
+    expect(screen.getByLabelText("Ben")).toBeChecked();
+    expect(screen.getByLabelText("Ana")).not.toBeChecked();
+    expect(screen.getByLabelText("How the turn is chosen")).toHaveValue("fixed");
+    expect(screen.getByLabelText("If it is missed")).toHaveValue("auto_skip");
+    expect(screen.getByLabelText("Repeats")).toHaveValue("monthly_weekday");
+    expect(screen.getByLabelText("Which one")).toHaveValue("-1");
+    expect(screen.getByLabelText("Time")).toHaveValue("19:30");
+
+    await user.clear(screen.getByLabelText("Room"));
+    await user.clear(screen.getByLabelText("Time"));
+    await user.type(screen.getByLabelText("Time"), "20:00");
+    await user.click(screen.getByRole("button", { name: "Save changes" }));
+
+    expect(await screen.findByText("Chore page")).toBeInTheDocument();
+    expect(patches()).toHaveLength(1);
+    expect(patches()[0]!.body).toEqual({
+      room: null,
+      schedule: { kind: "monthly_weekday", every: 1, nth: -1, weekday: "fr", start: "2025-03-03", time: "20:00" },
+    });
+  });
+
+  it("sends nothing when nothing changed", async () => {
+    const user = renderRoute();
+    await user.click(await screen.findByRole("button", { name: "Save changes" }));
+    expect(await screen.findByText("Chore page")).toBeInTheDocument();
+    expect(patches()).toHaveLength(0);
+  });
+
+  it("does not offer to change an archived chore", async () => {
+    renderRoute({ ...chore, archived: true });
+    expect(await screen.findByText("This chore is archived and can no longer be changed.")).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Save changes" })).not.toBeInTheDocument();
+  });
+});
