@@ -23,7 +23,7 @@ async function start() {
       <QueryClientProvider client={queryClient}>
         <AuthProvider config={config}>
           <RouterProvider router={router} />
-          <Toaster position="bottom-center" richColors closeButton />
+          <Toaster position="bottom-center" closeButton />
         </AuthProvider>
       </QueryClientProvider>
     </StrictMode>,

@@ -24,7 +24,7 @@ export function AppLayout() {
   if (householdId) localStorage.setItem(LAST_HOUSEHOLD, householdId);
 
   const linkClass = ({ isActive }: { isActive: boolean }) =>
-    `rounded-lg px-3 py-2 text-sm font-medium ${isActive ? "bg-brand-100 text-brand-800" : "text-slate-700 hover:bg-slate-200"}`;
+    `whitespace-nowrap rounded-lg px-3 py-2 text-sm font-medium ${isActive ? "bg-brand-100 text-brand-800" : "text-slate-700 hover:bg-slate-200"}`;
 
   return (
     <div className="flex min-h-dvh flex-col">
@@ -66,7 +66,7 @@ export function AppLayout() {
             </NavLink>
             <button
               type="button"
-              className="rounded-lg px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-200"
+              className="hidden rounded-lg px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-200 sm:block"
               onClick={() => void signOut(firebaseAuth()).then(() => navigate("/sign-in"))}
             >
               Sign out

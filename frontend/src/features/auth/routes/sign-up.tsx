@@ -6,6 +6,7 @@ import { Button } from "@/components/ui/button";
 import { FormError, TextField } from "@/components/ui/field";
 import { updateMe } from "@/features/me/api/update-me";
 import { firebaseAuth } from "@/lib/firebase";
+import { browserTimeZone } from "@/lib/time";
 
 import { authErrorMessage, useAuth } from "../auth-provider";
 import { AuthLayout } from "../components";
@@ -38,8 +39,9 @@ export function SignUpRoute() {
         String(form.get("password")),
       );
       await updateProfile(credential.user, { displayName: name });
-      // The account row is made on the first API call; set the name the household sees.
-      await updateMe({ display_name: name });
+      // The account row is made on the first API call; set the name the household sees and the
+      // zone reminders follow (the browser's; Settings changes it).
+      await updateMe({ display_name: name, timezone: browserTimeZone() });
       navigate(next, { replace: true });
     } catch (failure) {
       setError(failure instanceof Error && failure.name === "ApiError" ? failure.message : authErrorMessage(failure));
