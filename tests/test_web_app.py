@@ -33,7 +33,9 @@ pytestmark = pytest.mark.timeout(240)
 @pytest.fixture
 async def contexts(browser: Browser) -> AsyncIterator[tuple[BrowserContext, BrowserContext]]:
     """Alice on a laptop, Bob on a small phone (360 px wide); both in Berlin."""
-    alice = await browser.new_context(viewport={"width": 1280, "height": 860}, timezone_id=ZONE, locale="en-GB")
+    alice = await browser.new_context(
+        viewport={"width": 1280, "height": 860}, timezone_id=ZONE, locale="en-GB"
+    )
     bob = await browser.new_context(
         viewport={"width": 360, "height": 780}, timezone_id=ZONE, locale="en-GB", has_touch=True
     )
@@ -144,7 +146,8 @@ async def test_web_app_two_people_share_a_chore_live(
     await alice.get_by_role("radio", name="On a date").check()
     await alice.get_by_label("End date").fill("2020-01-01")
     await alice.get_by_role("button", name="Create chore").click()
-    await expect(alice.get_by_text(re.compile("not be before start|before the start", re.I)).first).to_be_visible()
+    problem = alice.get_by_text(re.compile("not be before start|before the start", re.I))
+    await expect(problem.first).to_be_visible()
     await expect(alice).to_have_url(re.compile(r"/chores/new$"))
     await shot(alice, "04b-chore-editor-end-before-start")
     await alice.get_by_role("radio", name="Never").check()
