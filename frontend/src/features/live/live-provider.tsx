@@ -1,4 +1,4 @@
-import { hashKey, useQueryClient } from "@tanstack/react-query";
+import { type Query, hashKey, useQueryClient } from "@tanstack/react-query";
 import { onIdTokenChanged } from "firebase/auth";
 import { type ReactNode, createContext, useContext, useEffect, useState } from "react";
 
@@ -42,8 +42,11 @@ export function LiveProvider({ children }: { children: ReactNode }) {
         if (applyRelayEvent(queryClient, event, me)) client.forget(event.household_id);
       },
       onResync: (householdId) => {
-        void queryClient.invalidateQueries({ queryKey: keys.household(householdId) });
-        void queryClient.invalidateQueries({ queryKey: keys.notifications() });
+        // Only what was loaded before this moment can have missed something.
+        const now = Date.now();
+        const stale = (query: Query) => query.state.dataUpdatedAt < now;
+        void queryClient.invalidateQueries({ queryKey: keys.household(householdId), predicate: stale });
+        void queryClient.invalidateQueries({ queryKey: keys.notifications(), predicate: stale });
       },
       onGone: (householdId) => forgetHousehold(queryClient, householdId),
       onStatus: (status) =>

@@ -117,7 +117,6 @@ export class RelayClient {
   private started = false;
   private stopped = false;
   private attempt = 0;
-  private readies = 0;
   private retryTimer: unknown = null;
   private forceRefresh = false;
   private token: TokenInfo | null = null;
@@ -294,16 +293,15 @@ export class RelayClient {
   private onReady(conn: Connection, households: string[]): void {
     conn.phase = "ready";
     conn.readyAt = this.now();
-    const first = this.readies === 0;
-    this.readies += 1;
     const current = new Set(households);
     const gone = [...this.known].filter((id) => !current.has(id));
     for (const id of gone) this.forget(id);
     for (const id of this.lastSeq.keys()) if (!current.has(id)) this.lastSeq.delete(id);
     for (const id of households) {
-      // Without a position the relay starts at the current stream. On the first connection the
-      // app loads everything over HTTP anyway; later, events may have been missed meanwhile.
-      if (!first && !this.lastSeq.has(id)) this.options.onResync?.(id);
+      // Without a position the relay starts at the current stream: whatever the app loaded over
+      // HTTP before this moment may have missed events (even on the first connection, the page's
+      // first requests race the connect), so it reloads what it has of that household.
+      if (!this.lastSeq.has(id)) this.options.onResync?.(id);
       this.known.add(id);
       this.expected.delete(id);
       this.tried.delete(id);
