@@ -29,8 +29,12 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# `npm install`, not `npm ci`: the lock file pins every version, but the registry this project is
+# built against does not serve Tailwind's native binaries for other platforms (macOS, Windows,
+# wasm), so they are missing from the lock file, and `npm ci` refuses a lock file that misses an
+# optional dependency. `npm install` skips them and leaves the lock file as it is.
 frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
-	npm --prefix frontend ci --no-audit --no-fund --loglevel=error
+	npm --prefix frontend install --no-audit --no-fund --loglevel=error
 	@touch $@
 
 frontend/dist/index.html: frontend/node_modules/.installed $(WEB_SOURCES)
