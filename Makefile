@@ -34,6 +34,7 @@ node_modules/.installed: package.json package-lock.json
 # wasm), so they are missing from the lock file, and `npm ci` refuses a lock file that misses an
 # optional dependency. `npm install` skips them and leaves the lock file as it is.
 frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	@node -e 'const [a, b] = process.versions.node.split(".").map(Number); if (a * 100 + b < 2019) { console.error("Node.js 20.19 or newer is needed, found " + process.version); process.exit(1); }'
 	npm --prefix frontend install --no-audit --no-fund --loglevel=error
 	@touch $@
 
@@ -51,7 +52,7 @@ install: .venv/.synced node_modules/.installed frontend/node_modules/.installed 
 run: install frontend/dist/index.html ## Start Chorus on embedded PostgreSQL, Redis and the Auth emulator; prints the URL
 	$(VENV)/chorus dev
 
-test: install check web-check frontend/dist/index.html chromium pytest ## Run every check and every test (CI runs this)
+test: install check web-check pytest ## Run every check and every test (CI runs this)
 
 check: lint typecheck ## Static checks only (Python)
 
@@ -65,7 +66,7 @@ lint: install ## ruff (lint + format check)
 typecheck: install ## mypy --strict
 	$(VENV)/mypy
 
-pytest: install ## The test suite against real PostgreSQL, Redis and the Auth emulator
+pytest: install frontend/dist/index.html chromium ## The test suite (real PostgreSQL, Redis, Auth emulator, Chromium)
 	$(VENV)/pytest
 
 format: install ## Rewrite files with ruff's fixes and formatting

@@ -23,8 +23,15 @@ from functions import gateway, relay
 
 ROOT = Path(__file__).resolve().parents[1]
 DIST = ROOT / "frontend" / "dist"
+API_PATHS = ("/api", "/ws")  # exactly; a plain HTTP GET /ws is the API's 404, not the app
 API_PREFIXES = ("/api/", "/doc", "/openapi.json", "/healthz", "/readyz", "/metrics")
-HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
+HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    # Nobody may frame the app (its Leave, Revoke and Delete buttons could be clickjacked).
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+}
 
 
 class SinglePageApp:
@@ -47,8 +54,13 @@ class SinglePageApp:
                 response = await self.files.get_response(self.files.get_path(scope), scope)
             except HTTPException as error:
                 if error.status_code != 404:
-                    raise
-                response = FileResponse(index, headers={"Cache-Control": "no-cache"})
+                    response = PlainTextResponse(str(error.detail), error.status_code)
+                elif scope["path"].startswith("/assets/"):
+                    # A missing asset is a 404, not the page: a tab open across a deploy asks for
+                    # an old chunk and must fail clearly (the app then offers a reload).
+                    response = PlainTextResponse("Not Found", 404)
+                else:
+                    response = FileResponse(index, headers={"Cache-Control": "no-cache"})
             else:
                 # Vite puts a content hash in every asset name: those never change.
                 if scope["path"].startswith("/assets/"):
@@ -72,7 +84,7 @@ class Web:
             await Starlette(lifespan=self.lifespan)(scope, receive, send)
         elif scope["type"] == "websocket":
             await self.live(scope, receive, send)
-        elif scope["path"].startswith(API_PREFIXES):
+        elif scope["path"] in API_PATHS or scope["path"].startswith(API_PREFIXES):
             await self.api(scope, receive, send)
         else:
             await self.spa(scope, receive, send)

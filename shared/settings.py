@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 Environment = Literal["development", "test", "production"]
+DEMO_WEB_API_KEY = "demo-api-key"
 
 # Passwords that ship in docker-compose.yml and .env.example: fine on a laptop, never in production.
 DEFAULT_PASSWORDS = frozenset({"", "chorus", "postgres", "password", "changeme", "change-me"})
@@ -41,7 +42,7 @@ class Settings(BaseSettings):
     # What the web app needs to sign in (GET /api/client-config). The Web API key is public by
     # design; the emulator accepts any. The browser reaches the emulator at this URL (default:
     # http:// + FIREBASE_AUTH_EMULATOR_HOST, which is right when both run on one machine).
-    firebase_web_api_key: str = "demo-api-key"
+    firebase_web_api_key: str = DEMO_WEB_API_KEY
     firebase_auth_domain: str = ""
     firebase_auth_emulator_url: str = ""
     google_sign_in: bool = False
@@ -63,13 +64,15 @@ class Settings(BaseSettings):
     def _refuse_unsafe_production(self) -> Settings:
         if self.environment != "production":
             return self
-        if self.firebase_auth_emulator_host:
-            raise ValueError("FIREBASE_AUTH_EMULATOR_HOST must not be set in production")
+        if self.firebase_auth_emulator_host or self.firebase_auth_emulator_url:
+            raise ValueError("FIREBASE_AUTH_EMULATOR_HOST/_URL must not be set in production")
         if self.firebase_project_id.startswith("demo-"):
             raise ValueError("FIREBASE_PROJECT_ID is a demo project; set the real project id")
         password = make_url(self.database_url).password
         if password is None or str(password) in DEFAULT_PASSWORDS:
             raise ValueError("DATABASE_URL uses a default or empty password in production")
+        if self.firebase_web_api_key == DEMO_WEB_API_KEY:
+            raise ValueError("FIREBASE_WEB_API_KEY is the demo key; set the project's Web API key")
         return self
 
     @property

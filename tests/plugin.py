@@ -56,10 +56,12 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         raise
     config.stash[_CLEANUP] = stack
     config.stash[_SERVICES] = services
-    previous = {name: os.environ.get(name) for name in [*services.env(), "ENVIRONMENT"]}
+    # A developer's .env (read by the settings) must not point the browser tests elsewhere.
+    fixed = {"ENVIRONMENT": "test", "FIREBASE_AUTH_EMULATOR_URL": "", "GOOGLE_SIGN_IN": "false"}
+    previous = {name: os.environ.get(name) for name in [*services.env(), *fixed]}
     stack.callback(_restore_environ, previous)
     os.environ.update(services.env())
-    os.environ["ENVIRONMENT"] = "test"
+    os.environ.update(fixed)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -171,6 +171,7 @@ async def test_production_process_verifies_tokens_without_google_credentials(
             "ENVIRONMENT": "production",
             "FIREBASE_PROJECT_ID": "chorus-prod",
             "FIREBASE_AUTH_EMULATOR_HOST": "",
+            "FIREBASE_WEB_API_KEY": "AIzaSyReal",
             "DATABASE_URL": "postgresql+asyncpg://chorus:not-a-default@127.0.0.1:9/chorus",
         },
     )

@@ -48,12 +48,35 @@ def test_settings_production_refuses_demo_project() -> None:
         )
 
 
+def test_settings_production_refuses_emulator_url_for_browsers() -> None:
+    with pytest.raises(ValidationError, match="FIREBASE_AUTH_EMULATOR"):
+        Settings(
+            environment="production",
+            database_url=STRONG,
+            firebase_project_id="chorus-prod",
+            firebase_auth_emulator_host="",
+            firebase_auth_emulator_url="http://localhost:9099",
+            firebase_web_api_key="AIzaSyReal",
+        )
+
+
+def test_settings_production_refuses_demo_web_api_key() -> None:
+    with pytest.raises(ValidationError, match="FIREBASE_WEB_API_KEY"):
+        Settings(
+            environment="production",
+            database_url=STRONG,
+            firebase_project_id="chorus-prod",
+            firebase_auth_emulator_host="",
+        )
+
+
 def test_settings_production_accepts_real_configuration() -> None:
     settings = Settings(
         environment="production",
         database_url=STRONG,
         firebase_project_id="chorus-prod",
         firebase_auth_emulator_host="",
+        firebase_web_api_key="AIzaSyReal",
     )
     assert not settings.emulator
 

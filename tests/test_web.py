@@ -42,6 +42,25 @@ async def test_web_serves_the_spa_and_its_client_routes(spa: httpx.AsyncClient) 
         assert response.headers["x-content-type-options"] == "nosniff"
 
 
+async def test_web_answers_404_for_a_missing_asset(spa: httpx.AsyncClient) -> None:
+    response = await spa.get("/assets/index-old999.js")
+    assert response.status_code == 404
+    assert "<div id=root>" not in response.text
+
+
+async def test_web_forbids_framing(spa: httpx.AsyncClient) -> None:
+    response = await spa.get("/")
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["content-security-policy"] == "frame-ancestors 'none'"
+
+
+async def test_web_sends_bare_api_paths_to_the_functions(spa: httpx.AsyncClient) -> None:
+    for path in ("/api", "/ws"):
+        response = await spa.get(path)
+        assert response.status_code == 404, path
+        assert response.headers["content-type"] == "application/problem+json"
+
+
 async def test_web_serves_hashed_assets_as_immutable(spa: httpx.AsyncClient) -> None:
     response = await spa.get("/assets/index-abc123.js")
     assert response.status_code == 200

@@ -10,9 +10,9 @@ from shared.settings import get_settings
 async def get_client_config(call: Call) -> ClientConfigPublic:
     """The Firebase project the web app signs in to, and the emulator's address outside production."""
     settings = get_settings()
-    emulator = settings.firebase_auth_emulator_url or (
-        f"http://{settings.firebase_auth_emulator_host}" if settings.emulator else None
-    )
+    emulator = None
+    if settings.emulator:
+        emulator = settings.firebase_auth_emulator_url or f"http://{settings.firebase_auth_emulator_host}"
     return ClientConfigPublic(
         firebase_api_key=settings.firebase_web_api_key,
         firebase_auth_domain=settings.firebase_auth_domain

@@ -1,6 +1,7 @@
 import { signOut } from "firebase/auth";
 import { NavLink, Outlet, useNavigate, useParams } from "react-router";
 
+import { useUser } from "@/features/auth/auth-provider";
 import { useHouseholds } from "@/features/households/api/list-households";
 import { LiveIndicator } from "@/features/live/components/live-indicator";
 import { NotificationsButton } from "@/features/notifications/components/notifications-button";
@@ -14,14 +15,16 @@ const sections = [
   { to: "fairness", label: "Fairness" },
 ];
 
-export const LAST_HOUSEHOLD = "chorus.lastHousehold";
+/** Where `/` takes this person next time (per user: a shared computer has several). */
+export const lastHouseholdKey = (uid: string) => `chorus.lastHousehold.${uid}`;
 
 /** The signed-in frame: household switcher, sections, notifications, live status, account. */
 export function AppLayout() {
   const { householdId } = useParams();
   const households = useHouseholds();
   const navigate = useNavigate();
-  if (householdId) localStorage.setItem(LAST_HOUSEHOLD, householdId);
+  const user = useUser();
+  if (householdId) localStorage.setItem(lastHouseholdKey(user.uid), householdId);
 
   const linkClass = ({ isActive }: { isActive: boolean }) =>
     `whitespace-nowrap rounded-lg px-3 py-2 text-sm font-medium ${isActive ? "bg-brand-100 text-brand-800" : "text-slate-700 hover:bg-slate-200"}`;

@@ -1,4 +1,4 @@
-import { Navigate, Outlet, createBrowserRouter } from "react-router";
+import { Navigate, Outlet, createBrowserRouter, useRouteError } from "react-router";
 
 import { Page } from "@/components/ui/page";
 import { EmptyState } from "@/components/ui/states";
@@ -34,6 +34,27 @@ function Signed() {
   );
 }
 
+/** Anything a screen throws (or a chunk that a new deploy removed): say so, offer a reload. */
+function Crashed() {
+  const error = useRouteError();
+  const stale = error instanceof TypeError && /dynamically imported module|Importing a module script/i.test(error.message);
+  return (
+    <main className="mx-auto max-w-md p-8 text-center">
+      <h1 className="text-xl font-semibold">{stale ? "Chorus was updated" : "Something went wrong"}</h1>
+      <p className="mt-2 text-slate-700">
+        {stale ? "Reload to get the new version." : "Reloading usually helps. If it keeps happening, tell us what you did."}
+      </p>
+      <button
+        type="button"
+        className="mt-4 rounded-lg bg-brand-700 px-4 py-2.5 text-sm font-medium text-white"
+        onClick={() => window.location.reload()}
+      >
+        Reload
+      </button>
+    </main>
+  );
+}
+
 function NotFound() {
   return (
     <Page title="Page not found">
@@ -45,6 +66,9 @@ function NotFound() {
 }
 
 export const router = createBrowserRouter([
+  {
+    errorElement: <Crashed />,
+    children: [
   { path: "/sign-in", element: <SignInRoute /> },
   { path: "/sign-up", element: <SignUpRoute /> },
   { path: "/reset-password", element: <ResetPasswordRoute /> },
@@ -77,6 +101,8 @@ export const router = createBrowserRouter([
           { path: "*", element: <NotFound /> },
         ],
       },
+    ],
+  },
     ],
   },
 ]);

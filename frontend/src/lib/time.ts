@@ -13,13 +13,24 @@ export function timeZones(): TimeZone[] {
   return Array.from(new Set(["UTC", ...zones])).sort() as TimeZone[];
 }
 
+/** Moves a "2025-03-30" date key by whole calendar days (no clock involved, so DST cannot shift it). */
+function shiftDateKey(dateKey: string, days: number): string {
+  const [year = 1970, month = 1, day = 1] = dateKey.split("-").map(Number);
+  return new Date(Date.UTC(year, month - 1, day + days)).toISOString().slice(0, 10);
+}
+
 /** "Today 07:30", "Tomorrow", "Mon 3 Mar 18:00" in the given zone; all-day items show no time. */
 export function formatDue(iso: string, { timeZone, allDay = false, now = new Date() }: { timeZone: string; allDay?: boolean; now?: Date }): string {
   const date = new Date(iso);
-  const day = (d: Date) => new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(d);
+  const dayFormat = new Intl.DateTimeFormat("en-US", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" });
+  const day = (d: Date) => {
+    const parts = Object.fromEntries(dayFormat.formatToParts(d).map((part) => [part.type, part.value]));
+    return `${parts.year}-${parts.month}-${parts.day}`;
+  };
+  // Tomorrow is the next calendar date, not now + 24 h: a DST day has 23 or 25 hours.
   const today = day(now);
-  const tomorrow = day(new Date(now.getTime() + 86_400_000));
-  const yesterday = day(new Date(now.getTime() - 86_400_000));
+  const tomorrow = shiftDateKey(today, 1);
+  const yesterday = shiftDateKey(today, -1);
   const time = allDay ? "" : ` ${new Intl.DateTimeFormat(undefined, { timeZone, hour: "2-digit", minute: "2-digit" }).format(date)}`;
   const target = day(date);
   if (target === today) return `Today${time}`;

@@ -43,7 +43,11 @@ export function ErrorState({ error, retry }: { error: unknown; retry?: () => voi
   );
 }
 
-/** The usual loading / error / content switch for one query. */
+/**
+ * The usual loading / error / content switch for one query. Once there is data it stays on
+ * screen: a failed background refresh (a reconnect, a focus refetch) must not replace a form
+ * someone is typing in, so it only adds a note above the content.
+ */
 export function QueryState<T>({
   query,
   children,
@@ -53,7 +57,25 @@ export function QueryState<T>({
   children: (data: T) => ReactNode;
   loading?: string;
 }) {
+  if (query.data !== undefined) {
+    return (
+      <>
+        {query.error != null && <StaleNote error={query.error} retry={() => void query.refetch()} />}
+        {children(query.data)}
+      </>
+    );
+  }
   if (query.isPending) return <LoadingState label={loading} />;
-  if (query.error || query.data === undefined) return <ErrorState error={query.error} retry={() => void query.refetch()} />;
-  return <>{children(query.data)}</>;
+  return <ErrorState error={query.error} retry={() => void query.refetch()} />;
+}
+
+function StaleNote({ error, retry }: { error: unknown; retry: () => void }) {
+  return (
+    <div role="status" className="mx-auto mt-2 flex max-w-3xl items-center justify-between gap-3 rounded-lg bg-amber-50 px-3 py-2 text-sm text-amber-900 ring-1 ring-amber-200">
+      <span>Could not refresh: {errorMessage(error)} What you see may be out of date.</span>
+      <button type="button" onClick={retry} className="font-medium underline">
+        Retry
+      </button>
+    </div>
+  );
 }

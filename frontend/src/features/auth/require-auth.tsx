@@ -17,7 +17,15 @@ export function RequireAuth({ children }: { children: ReactNode }) {
   return <>{children}</>;
 }
 
-/** Only same-site paths are followed after sign-in (no open redirect through ?next=). */
-export function safeNext(next: string | null): string {
-  return next && next.startsWith("/") && !next.startsWith("//") ? next : "/";
+/** Only paths on this site are followed after sign-in (no open redirect through ?next=). */
+export function safeNext(next: string | null, origin: string = window.location.origin): string {
+  // Browsers read `/\evil.com` and `/<tab>/evil.com` as other hosts: resolve, then compare.
+  const controlOrBackslash = [...(next ?? "")].some((ch) => ch === "\\" || ch.charCodeAt(0) < 0x20);
+  if (!next || !next.startsWith("/") || controlOrBackslash) return "/";
+  try {
+    const url = new URL(next, origin);
+    return url.origin === origin ? url.pathname + url.search + url.hash : "/";
+  } catch {
+    return "/";
+  }
 }

@@ -25,10 +25,11 @@ beforeEach(() => {
 });
 
 describe("applyRelayEvent", () => {
-  it("occurrence events refresh occurrences, leaderboard, completions and notifications", () => {
+  it("occurrence events refresh occurrences, chores (next due), leaderboard, completions and notifications", () => {
     expect(applyRelayEvent(queryClient, event("occurrence.completed"), ME)).toBe(false);
     expect(invalidated()).toEqual([
       keys.occurrences(H),
+      keys.chores(H),
       keys.leaderboard(H),
       keys.completions(H),
       keys.notifications(),

@@ -16,8 +16,9 @@ export function applyRelayEvent(queryClient: QueryClient, event: RelayEvent, myU
   const [domain] = event.event.split(".");
   switch (domain) {
     case "occurrence":
-      // Completions move the leaderboard and history; assignments make notifications.
-      invalidate(keys.occurrences(h), keys.leaderboard(h), keys.completions(h), keys.notifications());
+      // Completions move the leaderboard and history; assignments make notifications; a chore's
+      // "next due" comes from its open occurrences.
+      invalidate(keys.occurrences(h), keys.chores(h), keys.leaderboard(h), keys.completions(h), keys.notifications());
       return false;
     case "chore":
       invalidate(keys.chores(h), keys.occurrences(h));

@@ -232,26 +232,28 @@ describe("RelayClient", () => {
     const t = setup({ random: () => 0.999 });
     t.client.start();
     await advance();
-    // Make the normal backoff large, so a quick reconnect is distinguishable.
+    // Make the normal backoff large first.
     for (let n = 0; n < 5; n++) {
       t.last().serverClose(1006);
       await advance(30_000);
     }
     const socket = await t.connect();
     socket.receive(event(H, 5));
+    await advance(10_000); // a good connection
     socket.receive({ type: "reconnect" });
     expect(socket.closedWith).toBe(1000);
     await advance(1000);
     expect(t.sockets).toHaveLength(7);
     t.last().open();
     expect(t.last().auth).toMatchObject({ type: "auth", since: { [H]: 5 } });
+    t.last().receive({ type: "ready", households: [H] });
     // The relay's 1012 close of the old socket afterwards changes nothing.
     socket.serverClose(1012);
-    await advance(60_000);
+    await advance(5_000);
     expect(t.sockets).toHaveLength(7);
   });
 
-  it("reconnects quickly after a 1012 close of a ready connection", async () => {
+  it("reconnects quickly after a 1012 close of a good connection", async () => {
     const t = setup({ random: () => 0.999 });
     t.client.start();
     await advance();
@@ -260,8 +262,21 @@ describe("RelayClient", () => {
       await advance(30_000);
     }
     const socket = await t.connect();
+    await advance(10_000);
     socket.serverClose(1012);
     expect(t.delays.at(-1)).toBeLessThanOrEqual(1000);
+  });
+
+  it("backs off from a relay that restarts right after every connect", async () => {
+    const t = setup({ random: () => 0.999 });
+    t.client.start();
+    for (let n = 0; n < 6; n++) {
+      const socket = await t.connect();
+      socket.receive({ type: "reconnect" });
+      await advance(t.delays.at(-1) ?? 0);
+    }
+    // Not once a second for ever: the waits grow like any other failure's.
+    expect(t.delays.at(-1)).toBeGreaterThan(8000);
   });
 
   it("gets a fresh token (forceRefresh) after 4401 before reconnecting", async () => {

@@ -352,10 +352,11 @@ export class RelayClient {
     this.conn = null;
     this.dispose(conn);
     if (this.stopped) return;
-    const wasReady = conn.readyAt !== null;
-    if (wasReady && this.now() - (conn.readyAt ?? 0) >= STABLE_MS) this.attempt = 0;
+    const stable = conn.readyAt !== null && this.now() - conn.readyAt >= STABLE_MS;
+    if (stable) this.attempt = 0;
     if (code === CLOSE_UNAUTHORIZED) this.forceRefresh = true;
-    this.scheduleRetry(wasReady && (conn.restart || code === CLOSE_RESTART));
+    // A restart right after connecting (a replica that keeps restarting) backs off like any failure.
+    this.scheduleRetry(stable && (conn.restart || code === CLOSE_RESTART));
   }
 
   private dispose(conn: Connection, closeCode?: number): void {

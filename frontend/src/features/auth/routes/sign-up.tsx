@@ -20,7 +20,8 @@ export function SignUpRoute() {
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
 
-  if (user && !busy) return <Navigate to={next} replace />;
+  // Signed in and not in the middle of (or stuck in) creating this account: nothing to do here.
+  if (user && !busy && !error) return <Navigate to={next} replace />;
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -33,12 +34,17 @@ export function SignUpRoute() {
     setBusy(true);
     setError(undefined);
     try {
-      const credential = await createUserWithEmailAndPassword(
-        firebaseAuth(),
-        String(form.get("email")).trim(),
-        String(form.get("password")),
-      );
-      await updateProfile(credential.user, { displayName: name });
+      // A second try after the profile step failed keeps the account already made.
+      const account =
+        firebaseAuth().currentUser ??
+        (
+          await createUserWithEmailAndPassword(
+            firebaseAuth(),
+            String(form.get("email")).trim(),
+            String(form.get("password")),
+          )
+        ).user;
+      await updateProfile(account, { displayName: name });
       // The account row is made on the first API call; set the name the household sees and the
       // zone reminders follow (the browser's; Settings changes it).
       await updateMe({ display_name: name, timezone: browserTimeZone() });

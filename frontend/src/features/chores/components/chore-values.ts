@@ -143,3 +143,38 @@ export function choreChanges(chore: Chore, body: ChoreBody): Schemas["ChoreUpdat
   if (body.paused !== chore.paused) changes.paused = body.paused;
   return changes;
 }
+
+const FIELD_NAMES: Record<keyof Schemas["ChoreUpdate"], string> = {
+  title: "the title",
+  notes: "the notes",
+  room: "the room",
+  effort_minutes: "the effort",
+  points: "the points",
+  eligible: "who can do it",
+  strategy: "how the turn is chosen",
+  mode: "the mode",
+  missed_policy: "what happens if it is missed",
+  schedule: "the schedule",
+  paused: "whether it is paused",
+  labels: "the labels",
+};
+
+/** What differs between two versions of a chore, in words ("the title", "who can do it"). */
+export function choreDifferences(before: Chore, after: Chore): string[] {
+  const changes = choreChanges(before, {
+    title: after.title,
+    notes: after.notes,
+    room: after.room ?? null,
+    effort_minutes: after.effort_minutes,
+    points: after.points,
+    eligible: after.eligible.map((member) => member.user_id),
+    strategy: after.strategy,
+    mode: after.mode,
+    missed_policy: after.missed_policy,
+    schedule: after.schedule,
+    paused: after.paused,
+  });
+  // The form has no labels field, so choreChanges never compares them.
+  if (JSON.stringify(before.labels) !== JSON.stringify(after.labels)) changes.labels = after.labels;
+  return (Object.keys(changes) as (keyof Schemas["ChoreUpdate"])[]).map((key) => FIELD_NAMES[key]);
+}

@@ -1,5 +1,5 @@
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { render, screen } from "@testing-library/react";
+import { act, render, screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { MemoryRouter, Route, Routes } from "react-router";
 import { Toaster } from "sonner";
@@ -84,7 +84,7 @@ function renderRoute(current = chore) {
       <Toaster />
     </QueryClientProvider>,
   );
-  return userEvent.setup();
+  return { user: userEvent.setup(), queryClient };
 }
 
 const patches = () => server.calls.filter((call) => call.method === "PATCH");
@@ -95,7 +95,7 @@ beforeEach(() => {
 
 describe("EditChoreRoute", () => {
   it("shows the chore as it is and saves only what changed", async () => {
-    const user = renderRoute();
+    const { user } = renderRoute();
     expect(await screen.findByLabelText("Title")).toHaveValue("Bins");
     expect(screen.getByLabelText("Room")).toHaveValue("Outside");
     expect(screen.getByLabelText("Ben")).toBeChecked();
@@ -120,10 +120,37 @@ describe("EditChoreRoute", () => {
   });
 
   it("sends nothing when nothing changed", async () => {
-    const user = renderRoute();
+    const { user } = renderRoute();
     await user.click(await screen.findByRole("button", { name: "Save changes" }));
     expect(await screen.findByText("Chore page")).toBeInTheDocument();
     expect(patches()).toHaveLength(0);
+  });
+
+  it("keeps what others changed meanwhile, and says so", async () => {
+    const { user, queryClient } = renderRoute();
+    const title = await screen.findByLabelText("Title");
+    await user.clear(title);
+    await user.type(title, "Recycling");
+
+    // The live client refreshes the chore while the form is open: someone paused it and added Ana.
+    act(() => {
+      queryClient.setQueryData(["household", "h1", "chores", "c1"], {
+        ...chore,
+        paused: true,
+        eligible: [...chore.eligible, { user_id: "u1", display_name: "Ana" }],
+      });
+    });
+    expect(
+      await screen.findByText(/Someone else changed this chore while you were editing: who can do it and whether it is paused\./),
+    ).toBeInTheDocument();
+    // What the person typed stays.
+    expect(screen.getByLabelText("Title")).toHaveValue("Recycling");
+    expect(screen.getByLabelText("Paused")).not.toBeChecked();
+
+    await user.click(screen.getByRole("button", { name: "Save changes" }));
+    expect(await screen.findByText("Chore page")).toBeInTheDocument();
+    expect(patches()).toHaveLength(1);
+    expect(patches()[0]!.body).toEqual({ title: "Recycling" });
   });
 
   it("does not offer to change an archived chore", async () => {

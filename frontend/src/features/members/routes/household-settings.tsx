@@ -1,3 +1,4 @@
+import { EmailAuthProvider, GoogleAuthProvider, reauthenticateWithCredential, reauthenticateWithPopup } from "firebase/auth";
 import { type FormEvent, useState } from "react";
 import { Link, useNavigate } from "react-router";
 import { toast } from "sonner";
@@ -8,11 +9,13 @@ import { Dialog } from "@/components/ui/dialog";
 import { FormError, TextField } from "@/components/ui/field";
 import { Card, Page } from "@/components/ui/page";
 import { QueryState } from "@/components/ui/states";
+import { authErrorMessage } from "@/features/auth/auth-provider";
 import { useDeleteHousehold } from "@/features/households/api/delete-household";
 import { useHousehold } from "@/features/households/api/get-household";
 import { useLeaveHousehold } from "@/features/households/api/leave-household";
 import { useUpdateHousehold } from "@/features/households/api/update-household";
 import { ApiError, type Schemas, errorMessage } from "@/lib/api/client";
+import { firebaseAuth } from "@/lib/firebase";
 import type { TimeZone } from "@/lib/time";
 import { useHouseholdId } from "@/lib/use-household-id";
 
@@ -147,11 +150,28 @@ function DeleteCard({ household }: { household: Household }) {
   const navigate = useNavigate();
   const [open, setOpen] = useState(false);
   const [typed, setTyped] = useState("");
+  const [password, setPassword] = useState("");
+  const [reauthError, setReauthError] = useState<string>();
   const matches = typed.trim() === household.name.trim();
+  // The server wants a sign-in from the last few minutes before it deletes a household.
+  const needsSignIn = remove.error instanceof ApiError && remove.error.code === "recent-sign-in-required";
+  const user = firebaseAuth().currentUser;
+  const byPassword = Boolean(user?.email && user.providerData.some((p) => p.providerId === "password"));
 
-  function confirm(event: FormEvent) {
+  async function confirm(event: FormEvent) {
     event.preventDefault();
     if (!matches) return;
+    if (needsSignIn && user) {
+      setReauthError(undefined);
+      try {
+        if (byPassword) await reauthenticateWithCredential(user, EmailAuthProvider.credential(user.email!, password));
+        else await reauthenticateWithPopup(user, new GoogleAuthProvider());
+        await user.getIdToken(true);
+      } catch (failure) {
+        setReauthError(authErrorMessage(failure));
+        return;
+      }
+    }
     remove.mutate(undefined, {
       onSuccess: () => {
         toast.success(`${household.name} was deleted`);
@@ -169,6 +189,8 @@ function DeleteCard({ household }: { household: Household }) {
         onClick={() => {
           remove.reset();
           setTyped("");
+          setPassword("");
+          setReauthError(undefined);
           setOpen(true);
         }}
       >
@@ -177,7 +199,7 @@ function DeleteCard({ household }: { household: Household }) {
       <Dialog open={open} onClose={() => setOpen(false)} title={`Delete ${household.name}?`}>
         <form onSubmit={confirm} noValidate className="space-y-4">
           <p className="text-slate-700">Everyone loses its chores, history and invites at once. This cannot be undone.</p>
-          <FormError message={remove.error ? errorMessage(remove.error) : undefined} />
+          <FormError message={reauthError ?? (remove.error ? errorMessage(remove.error) : undefined)} />
           <TextField
             label="Type the household name to confirm"
             hint={
@@ -189,6 +211,16 @@ function DeleteCard({ household }: { household: Household }) {
             onChange={(event) => setTyped(event.target.value)}
             autoComplete="off"
           />
+          {needsSignIn && byPassword && (
+            <TextField
+              label="Your password"
+              type="password"
+              autoComplete="current-password"
+              value={password}
+              onChange={(event) => setPassword(event.target.value)}
+              hint="To be sure it is you, sign in again."
+            />
+          )}
           <div className="flex flex-wrap justify-end gap-2">
             <Button variant="secondary" onClick={() => setOpen(false)}>
               Cancel

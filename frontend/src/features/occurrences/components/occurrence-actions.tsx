@@ -70,11 +70,7 @@ export function OccurrenceActions({ occurrence, householdId, viewer, timeZone }:
             aria-label={`Mark “${title}” done`}
             busy={complete.isPending}
             onClick={() =>
-              complete.mutate({
-                occurrence,
-                idempotencyKey: crypto.randomUUID(),
-                body: completionBody(occurrence, viewer),
-              })
+              complete.mutate({ occurrence, body: completionBody(occurrence, viewer) })
             }
           >
             Done

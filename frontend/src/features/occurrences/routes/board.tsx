@@ -29,7 +29,7 @@ export function BoardRoute() {
   const me = useMe();
   const now = useNow();
   const timeZone = household.data?.timezone ?? browserTimeZone();
-  const occurrences = useOccurrences(householdId, openQuery(horizon(now, timeZone)));
+  const occurrences = useOccurrences(householdId, openQuery(horizon(now, timeZone)), { keepPrevious: true });
   const viewer: Viewer = { id: me.data?.id, name: me.data?.display_name, role: household.data?.role ?? "member" };
 
   return (

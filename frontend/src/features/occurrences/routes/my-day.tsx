@@ -21,9 +21,9 @@ export function MyDayRoute() {
   const now = useNow();
   const timeZone = household.data?.timezone ?? browserTimeZone();
   const dueBefore = horizon(now, timeZone);
-  const mine = useOccurrences(householdId, openQuery(dueBefore, true));
+  const mine = useOccurrences(householdId, openQuery(dueBefore, true), { keepPrevious: true });
   // The whole household's list (shared with the Board) for the pool items anyone may claim.
-  const everyone = useOccurrences(householdId, openQuery(dueBefore));
+  const everyone = useOccurrences(householdId, openQuery(dueBefore), { keepPrevious: true });
   const todayId = useId();
   const comingUpId = useId();
 

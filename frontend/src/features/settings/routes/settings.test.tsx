@@ -4,6 +4,7 @@ import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 
 import { SettingsRoute } from "./settings";
+import { MemoryRouter } from "react-router";
 
 type Call = { method: string; path: string; body: unknown };
 type Handler = (call: Call) => { status?: number; body?: unknown } | undefined;
@@ -56,7 +57,9 @@ function renderSettings() {
   const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
   return render(
     <QueryClientProvider client={client}>
-      <SettingsRoute />
+      <MemoryRouter>
+        <SettingsRoute />
+      </MemoryRouter>
     </QueryClientProvider>,
   );
 }
