@@ -47,6 +47,7 @@ const MESSAGES: Record<string, string> = {
   "auth/email-already-in-use": "There is already an account with that email. Sign in instead.",
   "auth/weak-password": "Choose a password of at least 6 characters.",
   "auth/invalid-email": "That does not look like an email address.",
+  "auth/missing-email": "Enter your email address.",
   "auth/missing-password": "Enter your password.",
   "auth/too-many-requests": "Too many attempts. Wait a minute and try again.",
   "auth/network-request-failed": "Sign-in service cannot be reached. Check your connection.",
