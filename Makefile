@@ -10,7 +10,7 @@ VENV := .venv/bin
 WEB_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) frontend/index.html \
 	frontend/vite.config.ts frontend/tsconfig.json frontend/tsconfig.app.json
 
-.PHONY: help install run test check lint typecheck web-check pytest format openapi migrate clean chromium
+.PHONY: help install run test check lint typecheck web-check pytest format openapi migrate clean debian-tools
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,11 +41,19 @@ frontend/node_modules/.installed: frontend/package.json frontend/package-lock.js
 frontend/dist/index.html: frontend/node_modules/.installed $(WEB_SOURCES)
 	npm --prefix frontend run build
 
-# The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
-chromium: ## Install Debian's chromium when it is missing
-	@command -v chromium >/dev/null || { \
+# Debian packages the tests use, installed when their command is missing: chromium (the browser
+# tests; Playwright cannot download its own browser here), docker-compose (checks
+# docker-compose.yml) and prometheus (its promtool checks the alert rules). kubectl (with
+# kustomize) is expected on the machine; the manifest tests say so when it is missing.
+DEBIAN_TOOLS := chromium=chromium docker-compose=docker-compose promtool=prometheus
+
+debian-tools: ## Install the Debian packages the tests use, when missing
+	@missing=""; for pair in $(DEBIAN_TOOLS); do \
+		command -v $${pair%%=*} >/dev/null || missing="$$missing $${pair##*=}"; done; \
+	if [ -n "$$missing" ]; then \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
+		echo "installing from Debian:$$missing"; \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends $$missing; fi
 
 install: .venv/.synced node_modules/.installed frontend/node_modules/.installed ## Install Python and npm dependencies
 
@@ -66,7 +74,7 @@ lint: install ## ruff (lint + format check)
 typecheck: install ## mypy --strict
 	$(VENV)/mypy
 
-pytest: install frontend/dist/index.html chromium ## The test suite (real PostgreSQL, Redis, Auth emulator, Chromium)
+pytest: install frontend/dist/index.html debian-tools ## The test suite (real PostgreSQL, Redis, Auth emulator, Chromium)
 	$(VENV)/pytest
 
 format: install ## Rewrite files with ruff's fixes and formatting
