@@ -19,6 +19,10 @@ ROOT = Path(__file__).resolve().parents[1]
 # Uvicorn cancels what is still running after this; Knative and Kubernetes wait 30 s by default.
 GRACEFUL_SECONDS = 8
 
+# The scheduled jobs (shared/jobs.py), named here so that `chorus` starts without importing them;
+# the CronJobs are generated from this list (functions/manifests.py).
+JOB_NAMES: tuple[str, ...] = ("materialize", "missed", "remind", "sweep", "prune")
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
@@ -123,6 +127,28 @@ def openapi(output: Path) -> None:
 
 
 @cli.command()
+@click.option("--check", is_flag=True, help="write nothing; fail when a generated file is missing or differs")
+def manifests(check: bool) -> None:
+    """Write every file generated from the function registry: the Knative Services, ingress routes,
+    CronJobs and migration Job under knative/, and the AWS SAM template deploy/lambda/template.yaml."""
+    from functions import manifests as generator
+
+    files = generator.generate()
+    if check:
+        drifted = generator.drifted(ROOT, files)
+        if drifted:
+            raise click.ClickException(
+                "out of date (run `chorus manifests`): " + ", ".join(str(path) for path in drifted)
+            )
+        click.echo(f"{len(files)} generated files are current")
+        return
+    changed = generator.write(ROOT, files)
+    for path in changed:
+        click.echo(f"{'wrote' if path.as_posix() in files else 'removed'} {path}")
+    click.echo(f"{len(files)} generated files, {len(changed)} changed")
+
+
+@cli.command()
 @click.option("--host", default="0.0.0.0", show_default=True)
 @click.option("--port", type=int, help="default: $PORT, else 8000")
 def web(host: str, port: int | None) -> None:
@@ -195,7 +221,7 @@ def _dev_setting(name: str) -> str:
 
 
 @cli.command()
-@click.argument("name", type=click.Choice(["materialize", "missed", "remind", "sweep", "prune"]))
+@click.argument("name", type=click.Choice(JOB_NAMES))
 @click.option("--now", type=click.DateTime(), help="pretend it is this UTC time (testing, backfills)")
 def job(name: str, now: datetime | None) -> None:
     """Run one scheduled job once and exit (a Kubernetes CronJob runs the same)."""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
@@ -15,15 +17,25 @@ from shared.settings import Settings, get_settings
 _engines: dict[asyncio.AbstractEventLoop, tuple[AsyncEngine, async_sessionmaker[AsyncSession]]] = {}
 
 
+def _unique_statement_name() -> str:
+    return f"__asyncpg_{uuid.uuid4()}__"
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     """An engine configured for many small processes (Knative) or none at all (Lambda, PgBouncer)."""
-    connect_args = {
+    connect_args: dict[str, Any] = {
         "statement_cache_size": settings.db_statement_cache_size,
         "server_settings": {
             "application_name": "chorus",
             "statement_timeout": str(settings.db_statement_timeout_ms),
         },
     }
+    if settings.db_statement_cache_size == 0:
+        # Behind PgBouncer in transaction mode: SQLAlchemy still prepares each statement under a
+        # generated name, which another client's session may already hold on the same server
+        # connection. Unique names (and no cache of them) cannot collide.
+        connect_args["prepared_statement_cache_size"] = 0
+        connect_args["prepared_statement_name_func"] = _unique_statement_name
     if settings.db_pool == "null":
         return create_async_engine(settings.database_url, poolclass=NullPool, connect_args=connect_args)
     return create_async_engine(

@@ -467,13 +467,33 @@ def ops_routes() -> list[BaseRoute]:
     ]
 
 
+# The one event loop of a Lambda process. shared.db caches the engine (and so the connection pool)
+# and shared.events the Redis client per event loop: warm invocations reuse them only on one loop.
+_lambda_loop: asyncio.AbstractEventLoop | None = None
+
+
+def lambda_loop() -> asyncio.AbstractEventLoop:
+    """The event loop every Lambda invocation in this process runs on (created on first use)."""
+    global _lambda_loop
+    if _lambda_loop is None or _lambda_loop.is_closed():
+        _lambda_loop = asyncio.new_event_loop()
+    return _lambda_loop
+
+
 def lambda_handler(app: Starlette) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """The app for AWS Lambda. Mangum (lifespan off: it runs per invocation) is built on first use,
-    so Knative pods never import it and importing a module opens no event loop."""
+    """The app for AWS Lambda: API Gateway HTTP API (payload v2) and ALB events, through Mangum.
+
+    Lifespan is off: Mangum would run startup and shutdown around every invocation, and our
+    shutdown closes the pool. Every invocation runs on `lambda_loop()`, made the thread's current
+    loop first, because Mangum runs on whatever loop is current and anything that called
+    `asyncio.run()` in between would have unset it. One invocation at a time, as Lambda calls it.
+    Mangum is imported on first use, so Knative pods never import it and importing a module opens
+    no event loop."""
     adapter: Any = None
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         nonlocal adapter
+        asyncio.set_event_loop(lambda_loop())
         if adapter is None:
             from mangum import Mangum
             from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
