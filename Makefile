@@ -10,7 +10,7 @@ VENV := .venv/bin
 WEB_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) frontend/index.html \
 	frontend/vite.config.ts frontend/tsconfig.json frontend/tsconfig.app.json
 
-.PHONY: help install run test check lint typecheck web-check pytest format openapi migrate clean debian-tools
+.PHONY: help install run test check lint typecheck web-check pytest format openapi manifests migrate clean debian-tools
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -43,13 +43,14 @@ frontend/dist/index.html: frontend/node_modules/.installed $(WEB_SOURCES)
 
 # Debian packages the tests use, installed when their command is missing: chromium (the browser
 # tests; Playwright cannot download its own browser here), docker-compose (checks
-# docker-compose.yml) and prometheus (its promtool checks the alert rules). kubectl (with
-# kustomize) is expected on the machine; the manifest tests say so when it is missing.
-DEBIAN_TOOLS := chromium=chromium docker-compose=docker-compose promtool=prometheus
+# docker-compose.yml), prometheus (its promtool checks the alert rules) and pgbouncer (functions
+# are tested behind it in transaction mode). kubectl (with kustomize) is expected on the machine;
+# the manifest tests say so when it is missing.
+DEBIAN_TOOLS := chromium=chromium docker-compose=docker-compose promtool=prometheus pgbouncer=pgbouncer
 
 debian-tools: ## Install the Debian packages the tests use, when missing
 	@missing=""; for pair in $(DEBIAN_TOOLS); do \
-		command -v $${pair%%=*} >/dev/null || missing="$$missing $${pair##*=}"; done; \
+		PATH="$$PATH:/usr/sbin" command -v $${pair%%=*} >/dev/null || missing="$$missing $${pair##*=}"; done; \
 	if [ -n "$$missing" ]; then \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		echo "installing from Debian:$$missing"; \
@@ -84,6 +85,9 @@ format: install ## Rewrite files with ruff's fixes and formatting
 openapi: install ## Regenerate openapi.json and the web app's API types from the function registry
 	$(VENV)/chorus openapi
 	npm --prefix frontend run api
+
+manifests: install ## Regenerate the Knative Services, ingress routes, jobs and SAM template from the registry
+	$(VENV)/chorus manifests
 
 clean: ## Remove installed environments and local data
 	rm -rf .venv .tools node_modules frontend/node_modules frontend/dist .chorus .pytest_cache .mypy_cache .ruff_cache test-results
