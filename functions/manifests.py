@@ -3,7 +3,8 @@
 Under knative/, from `functions/registry.py` (operations and their `Scaling`) and the `chorus job`
 names (`functions.cli.JOB_NAMES`):
 
-- base/functions/: one Knative Service (ksvc) per operation, running `chorus serve <area>.<name>`;
+- base/functions/: one Knative Service (ksvc) per operation, running `chorus serve <area>.<name>`,
+  all its traffic to the latest revision (a deploy undoes a pin);
 - base/ingress/: the Traefik IngressRoute that splits the public address by path. Knative routes by
   host only, so each operation's route matches its method and path, rewrites the Host header to
   its ksvc's cluster-local name (a Middleware per operation) and forwards to Kourier's internal
@@ -47,6 +48,8 @@ FUNCTION_ENV: dict[str, str] = {
     "DB_STATEMENT_CACHE_SIZE": "0",
 }
 REQUEST_TIMEOUT_SECONDS = 30
+# Every ksvc's traffic as deployed: all of it to the newest ready revision.
+LATEST_REVISION: dict[str, Any] = {"latestRevision": True, "percent": 100}
 
 # Route priorities (Traefik picks the highest matching rule): every operation's route outranks the
 # relay, which outranks the /api fallback, which outranks the web app's catch-all.
@@ -235,7 +238,11 @@ def knative_service(op: Operation) -> dict[str, Any]:
                         }
                     ],
                 },
-            }
+            },
+            # Spelled out, though Knative defaults to it: `kubectl apply` merges three ways, so a
+            # field the manifest leaves out keeps whatever `kubectl patch` set (a pinned revision
+            # would outlive every deploy). With it, each deploy sends traffic to the latest revision.
+            "traffic": [dict(LATEST_REVISION)],
         },
     }
 

@@ -37,7 +37,10 @@ def test_ci_has_the_stages_in_order() -> None:
 
 def test_ci_test_job_runs_the_readme_test_command() -> None:
     pipeline = _pipeline()
-    assert pipeline["test"]["script"] == ["make test"]
+    assert pipeline["test"]["script"][-1] == "make test"
+    # Before it, only installing kubectl (which Debian does not package), checked by its SHA-256.
+    assert all("kubectl" in line for line in pipeline["test"]["script"][:-1])
+    assert any("sha256sum --check" in line for line in pipeline["test"]["script"])
     assert "make test" in (ROOT / "README.md").read_text()
     assert (ROOT / ".ci" / "run").read_text().strip().endswith("exec make test")
 
@@ -62,8 +65,10 @@ def test_ci_deploy_migrates_before_it_rolls_out() -> None:
     steps = [line for line in script if line.startswith("kubectl")]
     migrate = next(i for i, line in enumerate(steps) if "apply -k" in line and "/migrate" in line)
     wait = next(i for i, line in enumerate(steps) if "wait --for=condition=complete job/migrate" in line)
+    assert "condition=failed" in steps[wait], "a failed migration must stop the deploy at once"
     rollout = next(i for i, line in enumerate(steps) if line.strip() == 'kubectl apply -k "$OVERLAY"')
-    assert migrate < wait < rollout
+    ready = next(i for i, line in enumerate(steps) if "wait ksvc --all --for=condition=Ready" in line)
+    assert migrate < wait < rollout < ready
     overlay = _pipeline()["deploy"]["variables"]["OVERLAY"]
     assert (ROOT / overlay / "kustomization.yaml").exists()
     assert (ROOT / overlay / "migrate" / "kustomization.yaml").exists()

@@ -1,8 +1,14 @@
 """docker-compose.yml: compose accepts it, every variable is documented, health checks gate the start order.
 
-The file is resolved by Debian's `docker-compose` (1.29) itself, once with no settings at all and
-once with .env.example, and checked against the Compose Specification's JSON schema (the format
-Compose v2 reads). tests/test_images.py runs the backend services' commands as their containers do.
+The file is resolved by Debian's `docker-compose` itself, once with no settings at all and once
+with .env.example, and checked against the Compose Specification's JSON schema (the format Compose v2
+reads). tests/test_images.py runs the backend services' commands as their containers do.
+
+Which `docker-compose` that is depends on the Debian release: bookworm's is 1.29 (Python), whose
+`config` prints ports and volumes in the short syntax ("127.0.0.1:8000:8080/tcp",
+"postgres-data:/var/lib/postgresql/data:rw"); trixie's (the CI image) is Compose v2 (Go), which
+prints the long syntax (mappings with host_ip/published/target, type/source/target/read_only).
+`port()` and `volume()` read either into one form, so every check below holds for both.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import sys
 import tempfile
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import pytest
@@ -61,6 +67,15 @@ NETWORK_ADDRESSES = {
 }
 
 _VARIABLE = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)")
+# Compose 1.29 prints "WARNING: ..."; Compose v2 logs "WARN[0000] ..." or `level=warning msg=...`.
+_WARNING = re.compile(r"\bwarn", re.IGNORECASE)
+# A `ports:` entry in the short syntax, as 1.29's `config` prints it: [HOST_IP:][HOST_PORT:]PORT[/PROTO].
+# An address has dots (IPv4) or brackets (IPv6), so "8000:8080" is a host port, not an address.
+_SHORT_PORT = re.compile(
+    r"(?:(?P<host_ip>\d+\.\d+\.\d+\.\d+|\[[0-9A-Fa-f:.]+\]):)?"
+    r"(?:(?P<published>\d+)?:)?(?P<target>\d+)(?:/(?P<protocol>tcp|udp|sctp))?"
+)
+_LONG_PORT_KEYS = frozenset({"name", "mode", "host_ip", "target", "published", "protocol", "app_protocol"})
 
 
 def docker_compose() -> str:
@@ -92,7 +107,7 @@ def compose_config(env_file: Path | None = None) -> dict[str, Any]:
             check=False,
         )
     assert result.returncode == 0, f"docker-compose config refused the file:\n{result.stderr}"
-    assert "WARNING" not in result.stderr, result.stderr
+    assert not _WARNING.search(result.stderr), result.stderr
     config = yaml.safe_load(result.stdout)
     assert isinstance(config, dict)
     return config
@@ -104,13 +119,82 @@ def services(env_file: Path | None = None) -> dict[str, dict[str, Any]]:
     return found
 
 
-def published_ports(service: dict[str, Any]) -> list[tuple[str, int, int]]:
-    """(host address, host port, container port) of each `ports:` entry, as `config` prints them."""
-    ports = []
-    for entry in service.get("ports", []):
-        address, host, container = str(entry).removesuffix("/tcp").split(":")
-        ports.append((address, int(host), int(container)))
-    return ports
+class Port(NamedTuple):
+    """One `ports:` entry. host_ip "" binds every interface; published None lets Docker pick one."""
+
+    host_ip: str
+    published: int | None
+    target: int
+    protocol: str
+
+
+class Volume(NamedTuple):
+    """One `volumes:` entry: a bind mount (source an absolute path) or a named volume."""
+
+    type: str
+    source: str
+    target: str
+    read_only: bool
+
+
+def port(entry: object) -> Port:
+    """A `ports:` entry as either compose's `config` prints it: a short-syntax string or a mapping."""
+    if isinstance(entry, str):
+        match = _SHORT_PORT.fullmatch(entry)
+        if match is None:
+            raise ValueError(f"not a single-port short-syntax entry: {entry!r}")
+        published = match["published"]
+        return Port(
+            (match["host_ip"] or "").strip("[]"),
+            int(published) if published else None,
+            int(match["target"]),
+            match["protocol"] or "tcp",
+        )
+    if isinstance(entry, dict):
+        if not set(entry) <= _LONG_PORT_KEYS or "target" not in entry:
+            raise ValueError(f"not a long-syntax port: {entry!r}")
+        # Compose v2 prints `published` as a string ("8000"); older releases as a number. A range
+        # ("8000-8001") fails int(), as it should: nothing here publishes one.
+        published = entry.get("published")
+        return Port(
+            str(entry.get("host_ip") or ""),  # v2 prints an IPv6 address bare: ::1
+            int(published) if published not in (None, "") else None,
+            int(entry["target"]),
+            str(entry.get("protocol") or "tcp"),
+        )
+    raise ValueError(f"not a port: {entry!r}")
+
+
+def volume(entry: object) -> Volume:
+    """A `volumes:` entry as either compose's `config` prints it: SOURCE:TARGET[:MODE] or a mapping."""
+    if isinstance(entry, str):
+        parts = entry.split(":")
+        if len(parts) == 1:
+            source, target, mode = "", parts[0], ""  # an anonymous volume
+        elif len(parts) in (2, 3):
+            source, target, mode = parts[0], parts[1], parts[2] if len(parts) == 3 else ""
+        else:
+            raise ValueError(f"not a short-syntax volume: {entry!r}")
+        kind = "bind" if source.startswith(("/", ".", "~")) else "volume"
+        return Volume(kind, source, target, "ro" in mode.split(","))
+    if isinstance(entry, dict):
+        if "type" not in entry or "target" not in entry:
+            raise ValueError(f"not a long-syntax volume: {entry!r}")
+        return Volume(
+            str(entry["type"]),
+            str(entry.get("source", "")),
+            str(entry["target"]),
+            bool(entry.get("read_only")),
+        )
+    raise ValueError(f"not a volume: {entry!r}")
+
+
+def published_ports(service: dict[str, Any]) -> list[Port]:
+    return [port(entry) for entry in service.get("ports", [])]
+
+
+def mounted_volumes(service: dict[str, Any]) -> list[Volume]:
+    return [volume(entry) for entry in service.get("volumes", [])]
 
 
 def _strings(node: object) -> list[str]:
@@ -119,6 +203,137 @@ def _strings(node: object) -> list[str]:
     if isinstance(node, list):
         return [text for item in node for text in _strings(item)]
     return [node] if isinstance(node, str) else []
+
+
+# `config`'s output for two services of this file: Compose 1.29 (as Debian bookworm's prints it) and
+# Compose v2 (the long syntax, as compose-go marshals it). Both read the same.
+CONFIG_V1 = """
+services:
+  frontend:
+    ports:
+    - 127.0.0.1:8000:8080/tcp
+    volumes:
+    - /src/chorus/frontend/nginx/compose.conf:/etc/nginx/conf.d/default.conf:ro
+  postgres:
+    ports:
+    - 127.0.0.1:5432:5432/tcp
+    volumes:
+    - postgres-data:/var/lib/postgresql/data:rw
+"""
+CONFIG_V2 = """
+services:
+  frontend:
+    ports:
+      - mode: ingress
+        host_ip: 127.0.0.1
+        target: 8080
+        published: "8000"
+        protocol: tcp
+    volumes:
+      - type: bind
+        source: /src/chorus/frontend/nginx/compose.conf
+        target: /etc/nginx/conf.d/default.conf
+        read_only: true
+        bind:
+          create_host_path: true
+  postgres:
+    ports:
+      - mode: ingress
+        host_ip: 127.0.0.1
+        target: 5432
+        published: "5432"
+        protocol: tcp
+    volumes:
+      - type: volume
+        source: postgres-data
+        target: /var/lib/postgresql/data
+        volume: {}
+"""
+
+
+@pytest.mark.parametrize("printed", [CONFIG_V1, CONFIG_V2], ids=["compose-1.29", "compose-v2"])
+def test_compose_port_and_volume_read_either_syntax_alike(printed: str) -> None:
+    resolved = yaml.safe_load(printed)["services"]
+    assert published_ports(resolved["frontend"]) == [Port("127.0.0.1", 8000, 8080, "tcp")]
+    assert published_ports(resolved["postgres"]) == [Port("127.0.0.1", 5432, 5432, "tcp")]
+    assert mounted_volumes(resolved["frontend"]) == [
+        Volume("bind", "/src/chorus/frontend/nginx/compose.conf", "/etc/nginx/conf.d/default.conf", True)
+    ]
+    assert mounted_volumes(resolved["postgres"]) == [
+        Volume("volume", "postgres-data", "/var/lib/postgresql/data", False)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        # No address: every interface, which the loopback check must see as not 127.0.0.1.
+        ("8000:8080/tcp", Port("", 8000, 8080, "tcp")),
+        (
+            {"mode": "ingress", "target": 8080, "published": "8000", "protocol": "tcp"},
+            Port("", 8000, 8080, "tcp"),
+        ),
+        ("0.0.0.0:8000:8080/tcp", Port("0.0.0.0", 8000, 8080, "tcp")),
+        ("[::1]:8000:8080/tcp", Port("::1", 8000, 8080, "tcp")),
+        ({"host_ip": "::1", "target": 8080, "published": "8000"}, Port("::1", 8000, 8080, "tcp")),
+        # No host port: Docker picks one.
+        ("127.0.0.1::8080/tcp", Port("127.0.0.1", None, 8080, "tcp")),
+        ("8080/tcp", Port("", None, 8080, "tcp")),
+        ({"mode": "ingress", "target": 8080, "protocol": "tcp"}, Port("", None, 8080, "tcp")),
+        # Older v2 releases print `published` as a number; UDP stays UDP.
+        (
+            {"host_ip": "127.0.0.1", "target": 53, "published": 5353, "protocol": "udp"},
+            Port("127.0.0.1", 5353, 53, "udp"),
+        ),
+    ],
+)
+def test_compose_port_reads_what_loopback_check_must_refuse(entry: object, expected: Port) -> None:
+    assert port(entry) == expected
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "127.0.0.1:8000-8001:8000-8001/tcp",
+        "localhost:8000:8080",
+        {"published": "8000"},
+        {"target": 1, "x": 2},
+        8080,
+    ],
+)
+def test_compose_port_refuses_what_it_cannot_read(entry: object) -> None:
+    with pytest.raises(ValueError, match="port"):
+        port(entry)
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ("/srv/conf:/etc/conf", Volume("bind", "/srv/conf", "/etc/conf", False)),
+        ("/srv/conf:/etc/conf:ro,z", Volume("bind", "/srv/conf", "/etc/conf", True)),
+        ("data:/var/data:rw", Volume("volume", "data", "/var/data", False)),
+        ("/var/data", Volume("volume", "", "/var/data", False)),
+        (
+            {"type": "bind", "source": "/srv/conf", "target": "/etc/conf"},
+            Volume("bind", "/srv/conf", "/etc/conf", False),
+        ),
+        ({"type": "volume", "target": "/var/data", "volume": {}}, Volume("volume", "", "/var/data", False)),
+    ],
+)
+def test_compose_volume_reads_mode_and_kind(entry: object, expected: Volume) -> None:
+    assert volume(entry) == expected
+
+
+@pytest.mark.parametrize(
+    "stderr",
+    [
+        "WARNING: The FOO variable is not set. Defaulting to a blank string.\n",
+        'WARN[0000] The "FOO" variable is not set. Defaulting to a blank string.\n',
+        'time="2025-01-01T00:00:00Z" level=warning msg="The \\"FOO\\" variable is not set."\n',
+    ],
+)
+def test_compose_config_warning_is_seen_from_either_compose(stderr: str) -> None:
+    assert _WARNING.search(stderr)
 
 
 def test_compose_config_accepts_file_with_no_settings() -> None:
@@ -177,12 +392,28 @@ def test_compose_depends_on_waits_for_health_and_migrations() -> None:
 
 
 def test_compose_ports_bind_loopback_only() -> None:
-    published = {}
+    published: dict[int, tuple[str, int]] = {}
     for name, service in services().items():
-        for address, host, container in published_ports(service):
-            assert address == "127.0.0.1", f"{name} publishes {host} on {address}"
-            published[host] = (name, container)
+        for entry in published_ports(service):
+            assert entry.host_ip == "127.0.0.1", f"{name} publishes {entry} beyond loopback"
+            assert entry.protocol == "tcp", f"{name}: {entry}"
+            assert entry.published is not None, f"{name} publishes {entry.target} on a random port"
+            assert entry.published not in published, f"{name} and {published[entry.published]}"
+            published[entry.published] = (name, entry.target)
     assert published == PUBLISHED
+
+
+def test_compose_postgres_keeps_its_data_in_a_named_volume() -> None:
+    config = compose_config()
+    assert mounted_volumes(config["services"]["postgres"]) == [
+        Volume("volume", "postgres-data", "/var/lib/postgresql/data", read_only=False)
+    ]
+    assert "postgres-data" in config["volumes"]
+    # Nothing else mounts anything but the frontend's nginx configuration.
+    assert {name for name, service in config["services"].items() if service.get("volumes")} == {
+        "postgres",
+        "frontend",
+    }
 
 
 def test_compose_backend_services_share_one_image() -> None:
@@ -234,7 +465,9 @@ def test_compose_frontend_passes_api_to_gateway_and_ws_to_relay() -> None:
     resolved = services()
     frontend = resolved["frontend"]
     assert frontend["build"] == {"context": str(ROOT / "frontend"), "dockerfile": "Dockerfile"}
-    assert frontend["volumes"] == [f"{NGINX_COMPOSE_CONF}:/etc/nginx/conf.d/default.conf:ro"]
+    assert mounted_volumes(frontend) == [
+        Volume("bind", str(NGINX_COMPOSE_CONF), "/etc/nginx/conf.d/default.conf", read_only=True)
+    ]
     assert frontend["healthcheck"]["test"][-1] == "http://127.0.0.1:8080/healthz"
     # compose.conf names its upstreams by service name and port: they are these services' $PORT.
     upstreams = dict(

@@ -37,6 +37,8 @@ SCHEMA = Path(__file__).parent / "schemas" / "knative-serving-v1-service.schema.
 SHARED_SCHEMA = ROOT.parent / "shared" / "schemas" / "knative-serving-v1-service.schema.json"
 
 OVERLAYS = ("overlays/k3s", "overlays/production")
+# The GitLab project's registry path ($CI_REGISTRY_IMAGE), which the production overlay names.
+GITLAB_REGISTRY_IMAGE = "registry.gitlab.com/chorus/chorus"
 # The Kubernetes version the core objects are validated against: the oldest k3s line we deploy to.
 KUBERNETES_VERSION = "1.32.0"
 # Kinds of CRDs (Knative, Traefik, the Prometheus Operator, k3s): kubernetes-validate knows only
@@ -184,7 +186,15 @@ def test_manifests_scaling_overrides_name_registered_functions() -> None:
 
 @pytest.mark.parametrize(
     "target",
-    [*OVERLAYS, "base", "base/migrate", "overlays/k3s/migrate", "overlays/production/migrate", "cluster"],
+    [
+        *OVERLAYS,
+        "base",
+        "base/migrate",
+        "base/monitoring/operator",
+        "overlays/k3s/migrate",
+        "overlays/production/migrate",
+        "cluster",
+    ],
 )
 def test_manifests_kustomize_renders(target: str) -> None:
     documents = rendered(target)
@@ -209,17 +219,61 @@ def test_manifests_core_objects_pass_kubernetes_validate_strict(overlay: str) ->
     assert {"Namespace", "ConfigMap", "Deployment", "Service", "CronJob"} <= kinds
 
 
-@pytest.mark.parametrize("overlay", OVERLAYS)
-def test_manifests_crd_objects_are_only_known_kinds(overlay: str) -> None:
+_KNATIVE_AND_TRAEFIK = {
+    ("serving.knative.dev/v1", "Service"),
+    ("traefik.io/v1alpha1", "IngressRoute"),
+    ("traefik.io/v1alpha1", "Middleware"),
+}
+_PROMETHEUS_OPERATOR = {
+    ("monitoring.coreos.com/v1", "PodMonitor"),
+    ("monitoring.coreos.com/v1", "ServiceMonitor"),
+    ("monitoring.coreos.com/v1", "PrometheusRule"),
+}
+
+
+@pytest.mark.parametrize(
+    ("overlay", "expected"),
+    [
+        ("overlays/k3s", _KNATIVE_AND_TRAEFIK),
+        ("overlays/production", _KNATIVE_AND_TRAEFIK | _PROMETHEUS_OPERATOR),
+    ],
+)
+def test_manifests_crd_objects_are_only_known_kinds(overlay: str, expected: set[tuple[str, str]]) -> None:
     kinds = {(doc["apiVersion"], doc["kind"]) for doc in rendered(overlay) if _is_crd(doc)}
-    assert kinds <= {
-        ("serving.knative.dev/v1", "Service"),
-        ("traefik.io/v1alpha1", "IngressRoute"),
-        ("traefik.io/v1alpha1", "Middleware"),
-        ("monitoring.coreos.com/v1", "PodMonitor"),
-        ("monitoring.coreos.com/v1", "ServiceMonitor"),
-        ("monitoring.coreos.com/v1", "PrometheusRule"),
+    assert kinds == expected
+
+
+def _operator_objects(documents: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    return {
+        (doc["kind"], doc["metadata"]["name"])
+        for doc in documents
+        if str(doc["apiVersion"]).startswith("monitoring.coreos.com/")
     }
+
+
+def test_manifests_prometheus_operator_kinds_only_where_the_overlay_includes_them() -> None:
+    # `kubectl apply -k` stops at the first kind the cluster lacks ("no matches for kind
+    # PodMonitor"): the base and the k3s overlay must apply on a k3s without the Operator.
+    operator = _operator_objects(rendered("base/monitoring/operator"))
+    assert operator == {
+        ("PodMonitor", "chorus-functions"),
+        ("ServiceMonitor", "chorus-relay"),
+        ("ServiceMonitor", "chorus-pushgateway"),
+        ("PrometheusRule", "chorus"),
+    }
+    assert _operator_objects(rendered("base")) == set()
+    assert _operator_objects(rendered("overlays/k3s")) == set()
+    assert _operator_objects(rendered("overlays/production")) == operator
+    # The plain parts stay in the base, so both overlays have them.
+    for overlay in OVERLAYS:
+        documents = rendered(overlay)
+        for kind, name in [
+            ("ConfigMap", "chorus-prometheus"),
+            ("ConfigMap", "chorus-grafana-dashboards"),
+            ("Deployment", "pushgateway"),
+            ("Service", "pushgateway"),
+        ]:
+            _find(documents, kind, name, api="v1" if kind != "Deployment" else "apps/v1")
 
 
 def _strict(node: Any) -> Any:
@@ -262,6 +316,61 @@ def test_manifests_ksvcs_pass_the_strict_knative_schema(overlay: str) -> None:
     for name, ksvc in ksvcs.items():
         errors = [f"{list(error.path)}: {error.message}" for error in _knative_validator().iter_errors(ksvc)]
         assert errors == [], name
+
+
+@pytest.mark.parametrize("overlay", ["base", *OVERLAYS])
+def test_manifests_every_ksvc_sends_all_traffic_to_its_latest_revision(overlay: str) -> None:
+    ksvcs = _ksvcs(rendered(overlay))
+    assert len(ksvcs) == len(registry.FUNCTIONS)
+    for name, ksvc in ksvcs.items():
+        assert ksvc["spec"]["traffic"] == [{"latestRevision": True, "percent": 100}], name
+
+
+def _patch_locally(live: dict[str, Any], patch: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
+    """`live` after a JSON merge patch, as kubectl computes it (offline, `kubectl patch --local`)."""
+    path = tmp_path / "live.json"
+    path.write_text(json.dumps(live))
+    done = subprocess.run(
+        [
+            _kubectl(),
+            "patch",
+            "--local",
+            "-f",
+            str(path),
+            "--type",
+            "merge",
+            "-p",
+            json.dumps(patch),
+            "-o",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=KUBECTL_TIMEOUT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    patched: dict[str, Any] = json.loads(done.stdout)
+    return patched
+
+
+def test_manifests_a_deploy_returns_a_pinned_ksvc_to_its_latest_revision(tmp_path: Path) -> None:
+    # `kubectl apply` sends a ksvc (a CRD: no strategic merge) as a three-way JSON merge patch:
+    # for a field the manifest has, the manifest's value; for one it never had, the live value
+    # stays. So redeploying the manifest onto a ksvc pinned by the runbook's `kubectl patch`
+    # behaves like merging the manifest into the pinned object.
+    manifest = _ksvcs(rendered("overlays/production"))["complete-occurrence"]
+    pin = {"spec": {"traffic": [{"revisionName": "complete-occurrence-00003", "percent": 100}]}}
+    pinned = _patch_locally(manifest, pin, tmp_path)
+    assert pinned["spec"]["traffic"] == pin["spec"]["traffic"]
+    redeployed = _patch_locally(pinned, manifest, tmp_path)
+    assert redeployed["spec"]["traffic"] == [{"latestRevision": True, "percent": 100}]
+    # The defect this guards against: a manifest without `traffic` leaves the pin in place.
+    without_traffic = copy.deepcopy(manifest)
+    del without_traffic["spec"]["traffic"]
+    assert _patch_locally(pinned, without_traffic, tmp_path)["spec"]["traffic"] == pin["spec"]["traffic"]
+    errors = [error.message for error in _knative_validator().iter_errors(redeployed)]
+    assert errors == []
 
 
 # --- One ksvc and one route per operation ------------------------------------------------------
@@ -621,16 +730,50 @@ def test_manifests_every_container_runs_unprivileged_and_read_only(overlay: str)
 
 
 @pytest.mark.parametrize(
-    ("overlay", "registry_prefix"),
-    [("overlays/k3s", "localhost:5000/"), ("overlays/production", "registry.gitlab.com/")],
+    ("overlay", "backend", "web"),
+    [
+        ("overlays/k3s", "localhost:5000/chorus-backend:dev", "localhost:5000/chorus-web:dev"),
+        (
+            "overlays/production",
+            f"{GITLAB_REGISTRY_IMAGE}/backend:latest",
+            f"{GITLAB_REGISTRY_IMAGE}/web:latest",
+        ),
+    ],
 )
-def test_manifests_chorus_images_come_from_the_overlays_registry(overlay: str, registry_prefix: str) -> None:
-    images = {c["image"] for doc in rendered(overlay) for c in _containers(doc)}
+def test_manifests_chorus_images_come_from_the_overlays_registry(
+    overlay: str, backend: str, web: str
+) -> None:
+    documents = rendered(overlay)
+    images = {c["image"] for doc in documents for c in _containers(doc)}
     chorus = {image for image in images if "chorus" in image}
-    assert chorus, images
-    assert all(image.startswith(registry_prefix) for image in chorus), chorus
-    assert "chorus-backend" not in images
-    assert "chorus-web" not in images
+    assert chorus == {backend, web}
+    assert _containers(_find(documents, "Deployment", "web"))[0]["image"] == web
+    for workload in [_find(documents, "Deployment", "relay"), *_ksvcs(documents).values()]:
+        assert _containers(workload)[0]["image"] == backend
+    (migrate,) = rendered(f"{overlay}/migrate")
+    assert _containers(migrate)[0]["image"] == backend
+
+
+def _ci_variable(name: str) -> str:
+    found = re.search(rf"^\s+{name}:\s*(\S+)\s*$", (ROOT / ".gitlab-ci.yml").read_text(), re.MULTILINE)
+    assert found is not None, f".gitlab-ci.yml sets no {name}"
+    return found.group(1)
+
+
+def test_manifests_production_images_are_the_names_ci_pushes() -> None:
+    # CI pushes $CI_REGISTRY_IMAGE/backend and /web; the deploy job only changes the tag.
+    backend, web = (
+        _ci_variable(variable).replace("$CI_REGISTRY_IMAGE", GITLAB_REGISTRY_IMAGE)
+        for variable in ("BACKEND_IMAGE", "WEB_IMAGE")
+    )
+    assert (backend, web) == (f"{GITLAB_REGISTRY_IMAGE}/backend", f"{GITLAB_REGISTRY_IMAGE}/web")
+
+    def names(target: str) -> set[str]:
+        images = {c["image"] for doc in rendered(target) for c in _containers(doc)}
+        return {image.rsplit(":", 1)[0] for image in images if image.startswith(GITLAB_REGISTRY_IMAGE)}
+
+    assert names("overlays/production") == {backend, web}
+    assert names("overlays/production/migrate") == {backend}
 
 
 def test_manifests_production_ingress_is_https_only() -> None:
@@ -646,11 +789,10 @@ def test_manifests_production_ingress_is_https_only() -> None:
 
 def test_manifests_function_pods_carry_the_labels_prometheus_selects() -> None:
     documents = rendered("overlays/production")
-    monitors = [doc for doc in documents if doc["kind"] == "PodMonitor"]
-    selector = {"app.kubernetes.io/part-of": "chorus", "app.kubernetes.io/component": "function"}
-    if monitors:  # knative/base/monitoring/monitors.yaml
-        (monitor,) = [doc for doc in monitors if doc["metadata"]["name"] == "chorus-functions"]
-        selector = monitor["spec"]["selector"]["matchLabels"]
+    # knative/base/monitoring/operator/monitors.yaml, which production includes.
+    monitor = _find(documents, "PodMonitor", "chorus-functions", api="monitoring.coreos.com/")
+    selector = monitor["spec"]["selector"]["matchLabels"]
+    assert selector == {"app.kubernetes.io/part-of": "chorus", "app.kubernetes.io/component": "function"}
     for name, ksvc in _ksvcs(documents).items():
         assert selector.items() <= ksvc["spec"]["template"]["metadata"]["labels"].items(), name
         assert ksvc["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"] == "8080"
@@ -670,7 +812,7 @@ def test_manifests_traefik_may_use_the_externalname_service() -> None:
 def test_manifests_web_serves_the_app_image_on_8080_behind_port_80() -> None:
     documents = rendered("overlays/production")
     (container,) = _containers(_find(documents, "Deployment", "web"))
-    assert container["image"] == "registry.gitlab.com/chorus/chorus/web:latest"
+    assert container["image"] == f"{GITLAB_REGISTRY_IMAGE}/web:latest"
     assert container["ports"] == [{"name": "http", "containerPort": 8080}]
     assert container["readinessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
     service = _find(documents, "Service", "web", api="v1")

@@ -1,6 +1,8 @@
 """knative/base/monitoring: the rules fire, every metric they and the dashboard name is exported, it renders.
 
-`.venv/bin/python -m tests.test_monitoring` rewrites prometheusrule.yaml from the rules file.
+The base part (core kinds only) and operator/ (the Prometheus Operator's kinds, which only the
+production overlay includes) are checked apart. `.venv/bin/python -m tests.test_monitoring`
+rewrites operator/prometheusrule.yaml from the rules file.
 """
 
 from __future__ import annotations
@@ -24,15 +26,16 @@ PROMETHEUS = MONITORING / "prometheus"
 RULES = PROMETHEUS / "chorus.rules.yml"
 RULE_TESTS = PROMETHEUS / "chorus.rules.test.yml"
 PROMETHEUS_CONFIG = PROMETHEUS / "prometheus.yml"
-PROMETHEUS_RULE = MONITORING / "prometheusrule.yaml"
-MONITORS = MONITORING / "monitors.yaml"
+OPERATOR = MONITORING / "operator"
+PROMETHEUS_RULE = OPERATOR / "prometheusrule.yaml"
+MONITORS = OPERATOR / "monitors.yaml"
 DASHBOARD = MONITORING / "grafana" / "chorus-overview.json"
 
 # Series Prometheus itself adds to every target; no code exports them.
 PROMETHEUS_SYNTHETIC = frozenset({"up"})
 
 PROMETHEUS_RULE_HEADER = """\
-# Generated from prometheus/chorus.rules.yml by `.venv/bin/python -m tests.test_monitoring`;
+# Generated from ../prometheus/chorus.rules.yml by `.venv/bin/python -m tests.test_monitoring`;
 # edit the rules there. tests/test_monitoring.py fails when this file differs.
 apiVersion: monitoring.coreos.com/v1
 kind: PrometheusRule
@@ -502,28 +505,33 @@ def test_monitoring_dashboard_panels_have_a_datasource_and_a_title() -> None:
     assert sum(1 for panel in panels if panel["type"] != "row" and not panel["targets"]) == 0
 
 
-# --- kustomize -------------------------------------------------------------------------------------
+# --- kustomize ---------------------------------------------------------------------------------
 
 
-def test_monitoring_kustomization_renders() -> None:
+def _kustomize(directory: Path) -> dict[tuple[str, str], dict[str, Any]]:
     kubectl = shutil.which("kubectl")
     if kubectl is None:
         pytest.fail("kubectl (with kustomize) is missing: install it to check the manifests")
     run = subprocess.run(
-        [kubectl, "kustomize", str(MONITORING)], capture_output=True, text=True, timeout=60, check=False
+        [kubectl, "kustomize", str(directory)], capture_output=True, text=True, timeout=60, check=False
     )
     assert run.returncode == 0, run.stderr
-    resources = {(doc["kind"], doc["metadata"]["name"]): doc for doc in yaml.safe_load_all(run.stdout)}
+    documents = [doc for doc in yaml.safe_load_all(run.stdout) if doc]
+    resources = {(doc["kind"], doc["metadata"]["name"]): doc for doc in documents}
+    assert len(resources) == len(documents), "two objects of the same kind and name"
+    return resources
+
+
+def test_monitoring_kustomization_renders_only_core_kinds() -> None:
+    # The base includes this directory: a k3s without the Prometheus Operator must accept all of it.
+    resources = _kustomize(MONITORING)
     assert set(resources) == {
         ("ConfigMap", "chorus-grafana-dashboards"),
         ("ConfigMap", "chorus-prometheus"),
         ("Service", "pushgateway"),
         ("Deployment", "pushgateway"),
-        ("PodMonitor", "chorus-functions"),
-        ("ServiceMonitor", "chorus-relay"),
-        ("ServiceMonitor", "chorus-pushgateway"),
-        ("PrometheusRule", "chorus"),
     }
+    assert {doc["apiVersion"] for doc in resources.values()} == {"v1", "apps/v1"}
     assert {doc["metadata"]["namespace"] for doc in resources.values()} == {"chorus"}
     assert all(
         doc["metadata"]["labels"]["app.kubernetes.io/part-of"] == "chorus" for doc in resources.values()
@@ -536,28 +544,44 @@ def test_monitoring_kustomization_renders() -> None:
         PROMETHEUS_CONFIG.name: PROMETHEUS_CONFIG.read_text(),
         RULES.name: RULES.read_text(),
     }
-    rule = resources[("PrometheusRule", "chorus")]
-    assert rule["spec"]["groups"] == _rules()["groups"]
-    # The Service selects the Deployment's pods on the port the ServiceMonitor scrapes.
+    # The Service selects the Deployment's pods on the port both Prometheus setups scrape.
     service, deployment = resources[("Service", "pushgateway")], resources[("Deployment", "pushgateway")]
     pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
     assert service["spec"]["selector"].items() <= pod_labels.items()
     assert service["spec"]["ports"] == [{"name": "http", "port": 9091, "targetPort": "http"}]
-    assert service["metadata"]["labels"].items() >= (
-        resources[("ServiceMonitor", "chorus-pushgateway")]["spec"]["selector"]["matchLabels"].items()
+
+
+def test_monitoring_operator_kustomization_renders_the_monitors_and_rules() -> None:
+    resources = _kustomize(OPERATOR)
+    assert set(resources) == {
+        ("PodMonitor", "chorus-functions"),
+        ("ServiceMonitor", "chorus-relay"),
+        ("ServiceMonitor", "chorus-pushgateway"),
+        ("PrometheusRule", "chorus"),
+    }
+    assert {doc["apiVersion"] for doc in resources.values()} == {"monitoring.coreos.com/v1"}
+    assert {doc["metadata"]["namespace"] for doc in resources.values()} == {"chorus"}
+    assert all(
+        doc["metadata"]["labels"]["app.kubernetes.io/part-of"] == "chorus" for doc in resources.values()
     )
+    rule = resources[("PrometheusRule", "chorus")]
+    assert rule["spec"]["groups"] == _rules()["groups"]
+    # Each ServiceMonitor finds its Service in the base, on a port the Service has.
+    base = _kustomize(MONITORING)
+    relay = yaml.safe_load_all((ROOT / "knative" / "base" / "relay.yaml").read_text())
+    services = {
+        doc["metadata"]["name"]: doc for doc in [*base.values(), *relay] if doc and doc["kind"] == "Service"
+    }
+    for name, target in [("chorus-pushgateway", "pushgateway"), ("chorus-relay", "relay")]:
+        monitor = resources[("ServiceMonitor", name)]
+        service = services[target]
+        assert service["metadata"]["labels"].items() >= monitor["spec"]["selector"]["matchLabels"].items()
+        [endpoint] = monitor["spec"]["endpoints"]
+        assert endpoint["port"] in {port["name"] for port in service["spec"]["ports"]}
 
 
 def test_monitoring_builtin_resources_pass_kubernetes_validate(tmp_path: Path) -> None:
-    kubectl = shutil.which("kubectl")
-    if kubectl is None:
-        pytest.fail("kubectl (with kustomize) is missing: install it to check the manifests")
-    rendered = subprocess.run(
-        [kubectl, "kustomize", str(MONITORING)], capture_output=True, text=True, timeout=60, check=True
-    ).stdout
-    builtin = [
-        doc for doc in yaml.safe_load_all(rendered) if "monitoring.coreos.com" not in doc["apiVersion"]
-    ]
+    builtin = list(_kustomize(MONITORING).values())
     path = tmp_path / "builtin.yaml"
     path.write_text(yaml.safe_dump_all(builtin))
     validate = Path(sys.executable).parent / "kubernetes-validate"
