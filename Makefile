@@ -10,7 +10,7 @@ VENV := .venv/bin
 WEB_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) frontend/index.html \
 	frontend/vite.config.ts frontend/tsconfig.json frontend/tsconfig.app.json
 
-.PHONY: help install run test check lint typecheck web-check pytest format openapi manifests migrate clean debian-tools
+.PHONY: help install run test check lint typecheck web-check pytest format openapi manifests bench migrate clean debian-tools
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -85,6 +85,11 @@ format: install ## Rewrite files with ruff's fixes and formatting
 openapi: install ## Regenerate openapi.json and the web app's API types from the function registry
 	$(VENV)/chorus openapi
 	npm --prefix frontend run api
+
+# The benchmark baselines (FastAPI, python-socketio) and profilers live in their own group.
+bench: install ## Run every benchmark (Chorus against its baselines); writes bench/results.md
+	$(UV) sync --frozen --compile-bytecode --group bench
+	$(VENV)/python bench/run.py
 
 manifests: install ## Regenerate the Knative Services, ingress routes, jobs and SAM template from the registry
 	$(VENV)/chorus manifests
