@@ -46,10 +46,15 @@ SEND_TIMEOUT = 10.0  # a single send stuck this long means the client is gone or
 DRAIN_SECONDS = 3.0  # time given to clients to get `reconnect` and the close frame on shutdown
 REPLAY_LIMIT = 5000  # more missed events than this: the client reloads over HTTP instead
 MAX_MESSAGE = 16384
+# A client sends a pong every 20 s and renews its token about hourly: more messages than this burst,
+# or than this many a second after it, is a flood (each renewal costs a token check), closed 4429.
+MESSAGE_BURST = 50
+MESSAGE_RATE = 5.0
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_NO_ACCOUNT = 4403
 CLOSE_SLOW = 4408
+CLOSE_FLOOD = 4429
 CLOSE_BAD_MESSAGE = 4400
 CLOSE_RESTART = 1012
 CLOSE_TRY_LATER = 1013
@@ -432,9 +437,15 @@ class Relay:
             conn.stop(1011, "internal error")
 
     async def reader(self, conn: Connection) -> None:
+        allowance, last = float(MESSAGE_BURST), time.monotonic()
         try:
             while True:
                 message = await self.receive(conn.websocket)
+                now = time.monotonic()
+                allowance = min(MESSAGE_BURST, allowance + (now - last) * MESSAGE_RATE) - 1
+                last = now
+                if allowance < 0:
+                    raise Closing(CLOSE_FLOOD, "too many messages")
                 kind = message.get("type")
                 if kind == "pong":
                     continue

@@ -216,12 +216,14 @@ async def _send(session: AsyncSession, rows: Sequence[OutboxEvent]) -> int:
         log.warning("publishing %d events failed: %s", len(messages), error)
         return 0
     try:
-        await session.execute(
-            update(OutboxEvent).where(_keys_clause(keys)).values(published_at=datetime.now(UTC))
-        )
-        await session.commit()
+        # In a session of its own: rolling back the caller's after a failure would expire the objects
+        # it still reads (to build its response), and an expired attribute cannot load under asyncio.
+        async with AsyncSession(session.bind) as marker:
+            await marker.execute(
+                update(OutboxEvent).where(_keys_clause(keys)).values(published_at=datetime.now(UTC))
+            )
+            await marker.commit()
     except Exception as error:  # the change itself is committed; the sweep publishes again
-        await session.rollback()
         log.warning("marking %d events published failed: %s", len(keys), error)
     return len(messages)
 

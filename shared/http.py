@@ -222,7 +222,9 @@ def _endpoint(fn: Function) -> Callable[[Request], Awaitable[Response]]:
                 query = _parse_query(request, fn.query) if fn.query else None
                 call: Call[Any, Any] = Call(request, session, claims, caller, membership, body, query)
                 result = await fn.handler(call)
-        except _DB_DOWN as error:
+        except (*_DB_DOWN, sqlalchemy.exc.DBAPIError) as error:
+            if not _database_down(error):
+                raise
             # Outages answer 503 + Retry-After, so clients back off instead of seeing a 500.
             log.warning("database unavailable: %s", error, extra={"request_id": _rid(request)})
             raise Unavailable(
@@ -342,6 +344,20 @@ _DB_DOWN = (
     sqlalchemy.exc.TimeoutError,
     OSError,
 )
+# SQLSTATE classes of the same: 08 connection exception (the session ended under us), 57P operator
+# intervention (shutting down, starting up), 57014 a statement cancelled by statement_timeout (an
+# overloaded or locked database) and 53 insufficient resources (too many connections).
+# asyncpg's errors for these reach us as a plain DBAPIError.
+_DOWN_SQLSTATES = ("08", "57P", "57014", "53")
+
+
+def _database_down(error: Exception) -> bool:
+    if isinstance(error, _DB_DOWN):
+        return True
+    if isinstance(error, sqlalchemy.exc.DBAPIError):
+        sqlstate = getattr(error.orig, "sqlstate", None) or ""
+        return error.connection_invalidated or sqlstate.startswith(_DOWN_SQLSTATES)
+    return False
 
 
 def _rid(request: Request) -> str:

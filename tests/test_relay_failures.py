@@ -531,8 +531,8 @@ async def test_clients_sending_garbage_are_closed_without_affecting_others(
             for _ in range(5000):
                 await ws.send(json.dumps({"type": "chatter", "n": n}))
         assert await closed_with(ws) == 4400
-        ws = await authenticated(relay, member)  # a flood of pongs is allowed, then garbage is not
-        for _ in range(5000):
+        ws = await authenticated(relay, member)  # pongs are fine (a flood is not: see below), garbage is not
+        for _ in range(20):
             await ws.send('{"type":"pong"}')
         await ws.send("garbage")
         assert await closed_with(ws, 10) == 4400
@@ -557,3 +557,80 @@ async def test_a_binary_frame_is_closed_with_4400(
     ws = await authenticated(relay, owner)
     await ws.send(b"\x00\x01binary")
     assert await closed_with(ws, 3) == 4400
+
+
+async def test_a_client_flooding_the_relay_is_closed_with_4429_and_others_are_unaffected(
+    relay: ServedProcess, client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    """20,000 well-formed messages as fast as the socket takes them: pongs from one client, token
+    renewals (each one verified and answered) from another, while events keep flowing to a third."""
+    owner, member, households = await setup_households(client, make_user, 1)
+    [household] = households
+    base = await current_seqs(households)
+    reader = Reader(owner, lambda: _ws(relay), dict(base))
+
+    async def flood(message: str) -> int | None:
+        ws = await authenticated(relay, member)
+        with contextlib.suppress(ConnectionClosed):
+            for _ in range(20_000):
+                await ws.send(message)
+        return await closed_with(ws, 10)
+
+    async def body() -> None:
+        await wait_until(lambda: bool(reader.readies), 10, "the reader to be ready")
+        codes = await asyncio.gather(
+            flood('{"type":"pong"}'),
+            flood(json.dumps({"type": "auth", "token": member.id_token})),
+            *(rename(client, owner, household, f"Flooded {k}") for k in range(100)),
+        )
+        assert codes[:2] == [4429, 4429]
+        await wait_until(lambda: reader.caught_up({household: base[household] + 100}), 10, "the reader")
+
+    await run_readers([reader], body)
+    assert reader.connects == 1, reader.closes
+    await assert_exactly_once(reader, households, base)
+
+
+async def test_frames_over_the_size_limits_are_closed_and_others_are_unaffected(
+    relay: ServedProcess, client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    """MAX_MESSAGE is counted in bytes, to the byte; a frame beyond uvicorn's 16 MiB never reaches the
+    relay's code (the protocol layer closes it with 1009, message too big)."""
+    from functions.relay import MAX_MESSAGE
+
+    owner, member, households = await setup_households(client, make_user, 1)
+    [household] = households
+    base = await current_seqs(households)
+    reader = Reader(owner, lambda: _ws(relay), dict(base))
+
+    def padded(size: int, pad: str = "x") -> str:
+        """A pong of `size` bytes of UTF-8 (rounded down to whole `pad` characters)."""
+        count = (size - len('{"type":"pong","pad":""}')) // len(pad.encode())
+        return json.dumps({"type": "pong", "pad": pad * count}, separators=(",", ":"), ensure_ascii=False)
+
+    async def misbehave() -> None:
+        ws = await authenticated(relay, member)  # exactly the limit: accepted, the connection lives on
+        assert len(padded(MAX_MESSAGE).encode()) == MAX_MESSAGE
+        await ws.send(padded(MAX_MESSAGE))
+        await ws.send(json.dumps({"type": "auth", "token": member.id_token}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "renewed"
+        await ws.send(padded(MAX_MESSAGE + 1))  # one byte more
+        assert await closed_with(ws) == 4400
+        ws = await authenticated(relay, member)  # under the limit in characters, over it in bytes
+        message = padded(MAX_MESSAGE + 2, "é")
+        assert len(message) < MAX_MESSAGE < len(message.encode())
+        await ws.send(message)
+        assert await closed_with(ws) == 4400
+        ws = await authenticated(relay, member)
+        with contextlib.suppress(ConnectionClosed):
+            await ws.send("x" * (17 * 1024 * 1024))
+        assert await closed_with(ws, 10) == 1009
+
+    async def body() -> None:
+        await wait_until(lambda: bool(reader.readies), 10, "the reader to be ready")
+        await asyncio.gather(misbehave(), *(rename(client, owner, household, f"Big {k}") for k in range(50)))
+        await wait_until(lambda: reader.caught_up({household: base[household] + 50}), 10, "the reader")
+
+    await run_readers([reader], body)
+    assert reader.connects == 1, reader.closes
+    await assert_exactly_once(reader, households, base)

@@ -84,3 +84,24 @@ async def test_serve_answers_503_while_database_is_down(
         response = await http.get("/api/me", headers=user.headers())
         assert_problem(response, 503, "database-unavailable")
         assert response.headers["retry-after"].isdigit()
+
+
+async def test_serve_statement_timeout_is_503_and_changes_nothing(
+    client: httpx.AsyncClient, make_user: MakeUser, serve_function: ServedFunction
+) -> None:
+    owner = make_user()
+    household = await create_household(client, owner, name="Locked")
+    served = serve_function("households.update_household", env={"DB_STATEMENT_TIMEOUT_MS": "300"})
+    async with session_scope() as blocker, httpx.AsyncClient(base_url=served.url, timeout=30) as http:
+        await blocker.execute(
+            text("SELECT id FROM households WHERE id = :id FOR UPDATE"), {"id": household["id"]}
+        )
+        # The PATCH waits for the row longer than its statement_timeout: PostgreSQL cancels it.
+        response = await http.patch(
+            f"/api/households/{household['id']}", headers=owner.headers(), json={"name": "Changed"}
+        )
+        await blocker.rollback()
+        assert_problem(response, 503)
+        assert int(response.headers["retry-after"]) > 0
+    current = await client.get(f"/api/households/{household['id']}", headers=owner.headers())
+    assert current.json()["name"] == "Locked"

@@ -1,0 +1,1 @@
+"""Baselines the benchmarks compare Chorus with (not part of Chorus, not in any image)."""
