@@ -25,6 +25,7 @@ from typing import Any
 import anyio.to_thread
 from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
@@ -316,13 +317,18 @@ class Relay:
                 with contextlib.suppress(ValueError, AttributeError):
                     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
                         since[uuid.UUID(key)] = value
-        async with db.session_scope() as session:
-            user_id = await session.scalar(select(User.id).where(User.firebase_uid == claims.uid))
-            if user_id is None:
-                raise Closing(CLOSE_NO_ACCOUNT, "no Chorus account: call GET /api/me first")
-            households = set(
-                await session.scalars(select(Membership.household_id).where(Membership.user_id == user_id))
-            )
+        try:
+            async with db.session_scope() as session:
+                user_id = await session.scalar(select(User.id).where(User.firebase_uid == claims.uid))
+                if user_id is None:
+                    raise Closing(CLOSE_NO_ACCOUNT, "no Chorus account: call GET /api/me first")
+                mine = select(Membership.household_id).where(Membership.user_id == user_id)
+                households = set(await session.scalars(mine))
+        except (OSError, SQLAlchemyError) as error:
+            # The database is down, or this process is out of file descriptors (too many
+            # connections): the client backs off and tries again, perhaps on another replica.
+            log.warning("sign-in could not read memberships: %s", error)
+            raise Closing(CLOSE_TRY_LATER, "try again later") from None
         conn = Connection(websocket, claims.uid, user_id, claims.expires_at, households)
         return conn, since
 

@@ -30,6 +30,8 @@ import httpx
 import pytest
 from pgserver._commands import POSTGRES_BIN_PATH  # imported first by tests.plugin, which quiets it
 from pgserver.postgres_server import PostgresServer, get_server
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from tests.plugin import FirebaseUser, MakeUser, ServedFunction, ServedProcess, _start, _stop
 from tests.test_relay_failures import Reader, _ws, run_readers, wait_until
@@ -483,3 +485,37 @@ async def test_a_burst_of_200_requests_on_a_pool_of_2_gets_no_500_and_leaves_the
         watcher.cancel()
         await asyncio.gather(watcher, return_exceptions=True)
         await observer.close()
+
+
+async def test_relay_sign_in_while_postgres_is_down_closes_1013_then_works(
+    own_pg: OwnPostgres, own_http: httpx.AsyncClient, make_user: MakeUser, tmp_path: Path
+) -> None:
+    user = make_user("relay-sign-in")
+    assert (await own_http.get("/api/me", headers=user.headers())).status_code == 200
+    relay = _start(["relay"], tmp_path, {"DATABASE_URL": own_pg.url()})
+    try:
+        await asyncio.to_thread(own_pg.stop)
+        try:
+            async with connect(_ws(relay)) as socket:
+                await socket.send(json.dumps({"type": "auth", "token": user.id_token}))
+                with pytest.raises(ConnectionClosed) as closed:
+                    await asyncio.wait_for(socket.recv(), 10)
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 1013, closed.value.rcvd
+        finally:
+            await asyncio.to_thread(own_pg.start)
+        # Back: the same relay process signs the user in (a pooled connection from before the
+        # restart may fail once; the client's backoff retries).
+        deadline = time.monotonic() + 10
+        while True:
+            async with connect(_ws(relay)) as socket:
+                await socket.send(json.dumps({"type": "auth", "token": user.id_token}))
+                try:
+                    ready = json.loads(await asyncio.wait_for(socket.recv(), 10))
+                    break
+                except ConnectionClosed:
+                    assert time.monotonic() < deadline, "the relay never signed the user in again"
+                    await asyncio.sleep(0.2)
+        assert ready == {"type": "ready", "households": []}
+    finally:
+        _stop(relay)
