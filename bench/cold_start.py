@@ -1,151 +1,347 @@
-"""Cold start of one function: process start to the first 200 on an authenticated database read.
+"""Cold start: process start to the first 200 on an authenticated database read, Chorus vs FastAPI.
 
-    .venv/bin/python bench/cold_start.py [--runs 10] [--function households.get_household]
+    .venv/bin/python bench/cold_start.py [--runs 15] [--function households.get_household]
+                                         [--quick] [--json PATH]
 
-`--chorus /path/to/venv/bin/chorus` times another install, e.g. one made like the image's with
-`UV_PROJECT_ENVIRONMENT=/tmp/image-venv uv sync --frozen --no-dev --no-default-groups`.
+Chorus is one function, `chorus serve households.get_household`, as its Knative Service starts it.
+The baseline is the same endpoint in a FastAPI monolith on the seed spec's stack (FastAPI +
+SQLAlchemy + firebase-admin, every route loaded: bench/baseline/fastapi_app.py), served by
+uvicorn with the same settings. Both run from environments built the way the Dockerfile builds
+the image (bench/common.py `image_venvs`: `uv sync --frozen --no-dev --no-default-groups`,
+bytecode compiled, PYTHONDONTWRITEBYTECODE=1); the baseline's is the same plus FastAPI.
 
-Starts embedded services (or uses DATABASE_URL / FIREBASE_AUTH_EMULATOR_HOST when set), makes a
-user and a household, then starts `chorus serve <function>` again and again and times each one
-from `Popen` to the first 200. Also prints the slowest imports of the function module
-(`python -X importtime`), summed per top-level package.
+Starts embedded services (or uses DATABASE_URL / REDIS_URL / FIREBASE_AUTH_EMULATOR_HOST when
+set), makes a user and a household, then starts each server `--runs` times, alternating, pinned
+to CPU 0 while this script (and the embedded services) run on CPU 1. Each start is timed from
+`Popen` to the first 200 on GET /api/households/{id} with the user's ID token: /healthz is polled
+every 2 ms until the server listens, then the read goes out at once, so the time includes the
+imports, uvicorn's start, the first token check and the first database connection and queries,
+and splits into "listening" and "first read". One more start of each runs with
+`PYTHONPROFILEIMPORTTIME=1`: the import profile (self time summed per top-level package) of
+everything imported up to that first 200.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
-from functions.devservices import running_services, sign_up
+from bench.common import (
+    Fixture,
+    ImageVenvs,
+    Result,
+    Row,
+    fixture,
+    free_port,
+    image_venvs,
+    percentile,
+    pin_self,
+    pinned,
+    stop,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-CHORUS = Path(sys.executable).parent / "chorus"
+TARGET_RATIO = 0.5
+
+# Runs a server as its command would (`chorus …` or `python -m …`) and reports on stderr, after
+# each collection, how long the garbage collector has run so far and how many collections of each
+# generation it made (not at exit: uvicorn re-raises SIGTERM, so exit handlers do not run).
+GC_PROBE = """
+import gc, sys, time
+spent, started, runs = [0.0], [0.0], [0, 0, 0]
+def probe(phase, info):
+    if phase == "start":
+        started[0] = time.perf_counter()
+    else:
+        spent[0] += time.perf_counter() - started[0]
+        runs[info["generation"]] += 1
+        print("gc-probe", spent[0], *runs, file=sys.stderr)
+gc.callbacks.append(probe)
+sys.argv = sys.argv[1:]
+if sys.argv[0] == "chorus":
+    from functions.cli import main
+    main()
+else:
+    import runpy
+    runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
+"""
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+@dataclass(frozen=True)
+class Server:
+    name: str
+    argv: list[str]  # without --host/--port
+    probed: list[str]  # the same under GC_PROBE
+    cwd: Path
+
+    def command(self, port: int, *, probe: bool = False) -> list[str]:
+        argv = self.probed if probe else self.argv
+        return pinned(0, [*argv, "--host", "127.0.0.1", "--port", str(port)])
 
 
-def one_cold_start(chorus: Path, function: str, path: str, token: str) -> float:
+@dataclass(frozen=True)
+class ColdStart:
+    total: float  # seconds from Popen to the first 200 on the read
+    listening: float  # seconds from Popen to the first answer of /healthz (imports, uvicorn up)
+    body: Any
+    stderr: str
+
+
+def one_cold_start(
+    server: Server, fx: Fixture, venvs: ImageVenvs, path: str, *, profile_imports: bool = False
+) -> ColdStart:
+    """Start the server, poll /healthz every 2 ms until it answers, then send the read at once."""
     port = free_port()
-    url = f"http://127.0.0.1:{port}{path}"
-    headers = {"Authorization": f"Bearer {token}"}
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [str(chorus), "serve", function, "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        with httpx.Client(timeout=5) as client:
-            while True:
-                try:
-                    response = client.get(url, headers=headers)
-                except httpx.TransportError:
-                    time.sleep(0.002)
-                    continue
+    base = f"http://127.0.0.1:{port}"
+    env = venvs.runtime_env(fx.env)
+    if profile_imports:
+        env["PYTHONPROFILEIMPORTTIME"] = "1"
+    # A file, not a pipe: the profile is larger than a pipe's buffer and would block the server.
+    with tempfile.TemporaryFile() as errors:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            server.command(port, probe=profile_imports),
+            cwd=server.cwd,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+        )
+        try:
+            with httpx.Client(timeout=10) as client:
+                while True:
+                    try:
+                        client.get(f"{base}/healthz")
+                    except httpx.TransportError:
+                        if process.poll() is not None:
+                            raise RuntimeError(f"{server.name} exited with {process.returncode}") from None
+                        time.sleep(0.002)
+                        continue
+                    break
+                listening = time.perf_counter() - started
+                response = client.get(f"{base}{path}", headers=fx.auth_headers)
+                total = time.perf_counter() - started
+                written = os.fstat(errors.fileno()).st_size  # what the server wrote up to the 200
                 if response.status_code != 200:
-                    raise RuntimeError(f"{response.status_code}: {response.text}")
-                return time.perf_counter() - started
-    finally:
-        process.terminate()
-        process.wait(10)
+                    raise RuntimeError(f"{server.name}: {response.status_code}: {response.text}")
+        finally:
+            stop(process)
+        errors.seek(0)
+        stderr = errors.read(written).decode(errors="replace") if profile_imports else ""
+    return ColdStart(total, listening, response.json(), stderr)
 
 
-def import_profile(python: Path, module: str, top: int) -> tuple[float, list[tuple[float, str]]]:
-    """Total import time of `module`, and the self time summed per top-level package."""
-    result = subprocess.run(
-        [str(python), "-X", "importtime", "-c", f"import {module}"],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-    )
+_IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)")
+
+
+@dataclass(frozen=True)
+class Profile:
+    imports: float  # seconds of import self time, summed
+    modules: int
+    per_package: dict[str, float]
+    gc_seconds: float | None  # in the garbage collector, from start to the first 200
+    gc_runs: tuple[int, ...]  # collections per generation
+
+
+def import_profile(stderr: str) -> Profile:
+    """The import profile (self time per top-level package) and the garbage collector's time."""
     per_package: dict[str, float] = {}
-    total = 0.0
-    for line in result.stderr.splitlines():
-        match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|\s*(\S+)", line)
+    modules = 0
+    gc_seconds: float | None = None
+    gc_runs: tuple[int, ...] = ()
+    for line in stderr.splitlines():
+        if line.startswith("gc-probe "):
+            fields = line.split()
+            gc_seconds, gc_runs = float(fields[1]), tuple(int(field) for field in fields[2:])
+            continue
+        match = _IMPORT_LINE.match(line)
         if not match:
             continue
-        name = match.group(3)
-        package = name.split(".")[0]
+        modules += 1
+        package = match.group(4).split(".")[0]
         per_package[package] = per_package.get(package, 0.0) + int(match.group(1)) / 1e6
-        if name == module:
-            total = int(match.group(2)) / 1e6
-    ranked = sorted(((seconds, name) for name, seconds in per_package.items()), reverse=True)
-    return total, ranked[:top]
+    return Profile(sum(per_package.values()), modules, per_package, gc_seconds, gc_runs)
+
+
+def interpreter_start(python: Path, runs: int) -> float:
+    """Median seconds of `python -c pass` (the floor under both cold starts)."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(pinned(0, [str(python), "-c", "pass"]), check=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def profile_table(profiles: dict[str, Profile], top: int) -> str:
+    chorus, baseline = profiles["chorus"], profiles["fastapi"]
+    names = sorted(
+        set(chorus.per_package) | set(baseline.per_package),
+        key=lambda name: -max(chorus.per_package.get(name, 0.0), baseline.per_package.get(name, 0.0)),
+    )
+    lines = [
+        "Import profile up to the first 200 (python -X importtime: self time summed per top-level",
+        "package, ms; one start each, so ±10%):",
+        f"  {'package':24} {'chorus':>9} {'fastapi':>9}",
+        f"  {'TOTAL':24} {chorus.imports * 1000:9.1f} {baseline.imports * 1000:9.1f}",
+        f"  {'modules imported':24} {chorus.modules:9d} {baseline.modules:9d}",
+    ]
+    for name in names[:top]:
+        a, b = chorus.per_package.get(name), baseline.per_package.get(name)
+        left = f"{a * 1000:9.1f}" if a is not None else f"{'-':>9}"
+        right = f"{b * 1000:9.1f}" if b is not None else f"{'-':>9}"
+        lines.append(f"  {name:24} {left} {right}")
+    only_baseline = sorted(
+        set(baseline.per_package) - set(chorus.per_package), key=lambda name: -baseline.per_package[name]
+    )
+    if only_baseline:
+        lines.append("  imported by the monolith only: " + ", ".join(only_baseline))
+    for name, profile in profiles.items():
+        if profile.gc_seconds is not None:
+            lines.append(
+                f"Garbage collector, {name}: {profile.gc_seconds * 1000:.0f} ms in "
+                f"{'/'.join(str(runs) for runs in profile.gc_runs)} collections of generation 0/1/2 "
+                "from start to the first 200."
+            )
+    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=15, help="cold starts of each, alternating")
     parser.add_argument("--function", default="households.get_household")
-    parser.add_argument(
-        "--chorus",
-        type=Path,
-        default=CHORUS,
-        help="the chorus executable to time, e.g. from a venv with only the image's dependencies",
-    )
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 3 starts of each")
+    parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args()
+    if args.function != "households.get_household":
+        parser.error("the baseline is timed on GET /api/households/{id}: keep --function at its default")
+    runs = 3 if args.quick else args.runs
 
-    with running_services(Path(tempfile.mkdtemp(prefix="chorus-bench-")), log=lambda _: None) as services:
-        os.environ.update(services.env())
-        subprocess.run([str(CHORUS), "migrate", "upgrade"], check=True, capture_output=True, cwd=ROOT)
-        user = sign_up(
-            services.firebase_auth_emulator_host,
-            f"bench-{uuid.uuid4().hex}@example.com",
-            "bench-password",
-            project_id=services.firebase_project_id,
-        )
-        token = user["idToken"]
-        with httpx.Client() as client:
-            port = free_port()
-            gateway = subprocess.Popen(
-                [str(CHORUS), "gateway", "--host", "127.0.0.1", "--port", str(port)],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            try:
-                for _ in range(200):
-                    try:
-                        household = client.post(
-                            f"http://127.0.0.1:{port}/api/households",
-                            headers={"Authorization": f"Bearer {token}"},
-                            json={"name": "Bench", "timezone": "UTC"},
-                        ).json()
-                        break
-                    except httpx.TransportError:
-                        time.sleep(0.05)
-            finally:
-                gateway.terminate()
-                gateway.wait(10)
-        path = f"/api/households/{household['id']}"
-        one_cold_start(args.chorus, args.function, path, token)  # warm the OS file cache once
-        times = [one_cold_start(args.chorus, args.function, path, token) for _ in range(args.runs)]
-
-    module = f"functions.{args.function}"
-    print(f"cold start of {args.function} ({args.runs} runs): process start to first authenticated 200")
-    print(
-        f"  median {statistics.median(times) * 1000:.0f} ms, min {min(times) * 1000:.0f} ms, "
-        f"max {max(times) * 1000:.0f} ms"
+    venvs = image_venvs()
+    chorus = Server(
+        "chorus",
+        [str(venvs.chorus), "serve", args.function],
+        [str(venvs.chorus_python), "-c", GC_PROBE, "chorus", "serve", args.function],
+        venvs.app,
     )
-    total, ranked = import_profile(args.chorus.parent / "python", module, 12)
-    print(f"importing {module} takes {total * 1000:.0f} ms; self time by top-level package:")
-    for seconds, name in ranked:
-        print(f"  {seconds * 1000:7.1f} ms  {name}")
+    baseline = "bench.baseline.fastapi_app"
+    fastapi = Server(
+        "fastapi",
+        [str(venvs.fastapi_python), "-m", baseline],
+        [str(venvs.fastapi_python), "-c", GC_PROBE, baseline],
+        venvs.app,
+    )
+    servers = (chorus, fastapi)
+
+    with fixture() as fx:
+        pin_self(1)
+        path = f"/api/households/{fx.household_id}"
+        # Once each to warm the OS file cache, and to check both answer the same document.
+        bodies = {server.name: one_cold_start(server, fx, venvs, path).body for server in servers}
+        if bodies["chorus"] != bodies["fastapi"]:
+            sys.exit(f"the two answer differently: {json.dumps(bodies)}")
+        starts: dict[str, list[ColdStart]] = {server.name: [] for server in servers}
+        for run in range(runs):
+            for server in servers if run % 2 == 0 else servers[::-1]:
+                starts[server.name].append(one_cold_start(server, fx, venvs, path))
+        profiles = {
+            server.name: import_profile(one_cold_start(server, fx, venvs, path, profile_imports=True).stderr)
+            for server in servers
+        }
+        floor = interpreter_start(venvs.chorus_python, 5)
+
+    result = Result("cold_start")
+    times = {name: [start.total for start in values] for name, values in starts.items()}
+    listening = {
+        name: statistics.median(s.listening for s in values) * 1000 for name, values in starts.items()
+    }
+    first_read = {
+        name: statistics.median(s.total - s.listening for s in values) * 1000
+        for name, values in starts.items()
+    }
+    median = {name: statistics.median(values) * 1000 for name, values in times.items()}
+    p90 = {name: percentile(values, 0.9) * 1000 for name, values in times.items()}
+    fastest = {name: min(values) * 1000 for name, values in times.items()}
+    ratio = median["chorus"] / median["fastapi"]
+    result.rows += [
+        Row(
+            "cold start to first authenticated 200, median (lower is better)",
+            round(median["chorus"], 1),
+            round(median["fastapi"], 1),
+            "ms",
+            target=f"chorus ≤ {TARGET_RATIO}x FastAPI",
+            met=ratio <= TARGET_RATIO,
+        ),
+        Row("cold start, p90 (lower is better)", round(p90["chorus"], 1), round(p90["fastapi"], 1), "ms"),
+        Row(
+            "cold start, fastest (lower is better)",
+            round(fastest["chorus"], 1),
+            round(fastest["fastapi"], 1),
+            "ms",
+        ),
+        Row(
+            "cold start, part until listening (imports, uvicorn start), median",
+            round(listening["chorus"], 1),
+            round(listening["fastapi"], 1),
+            "ms",
+        ),
+        Row(
+            "cold start, part for the first read (token check, DB connect, queries), median",
+            round(first_read["chorus"], 1),
+            round(first_read["fastapi"], 1),
+            "ms",
+        ),
+        Row(
+            "imports up to the first 200, under -X importtime (lower is better)",
+            round(profiles["chorus"].imports * 1000, 1),
+            round(profiles["fastapi"].imports * 1000, 1),
+            "ms",
+        ),
+        Row(
+            "modules imported (lower is better)",
+            profiles["chorus"].modules,
+            profiles["fastapi"].modules,
+            "modules",
+        ),
+    ]
+    result.notes += [
+        f"{runs} cold starts of each, alternating; chorus = `chorus serve {args.function}`, baseline = "
+        "the FastAPI monolith (bench/baseline/fastapi_app.py, all 42 routes) on GET /api/households/{id}.",
+        "Both from image-like environments (uv sync --frozen --no-dev --no-default-groups, compiled "
+        "bytecode, unchecked-hash .pyc for the project); the baseline's adds only fastapi.",
+        "Each start polls GET /healthz every 2 ms until it answers, then sends the authenticated read. "
+        f"Server pinned to CPU 0; this poller and the embedded services on CPU 1. A bare `python -c pass` "
+        f"takes {floor * 1000:.0f} ms here.",
+        "chorus runs (ms): " + ", ".join(f"{t * 1000:.0f}" for t in times["chorus"]),
+        "fastapi runs (ms): " + ", ".join(f"{t * 1000:.0f}" for t in times["fastapi"]),
+    ]
+    gc_chorus, gc_fastapi = profiles["chorus"].gc_seconds, profiles["fastapi"].gc_seconds
+    if gc_chorus is not None and gc_fastapi is not None:
+        result.rows.append(
+            Row(
+                "in the garbage collector, start to first 200 (lower is better)",
+                round(gc_chorus * 1000, 1),
+                round(gc_fastapi * 1000, 1),
+                "ms",
+            )
+        )
+    result.profile = profile_table(profiles, 18)
+    print(result.table())
+    print()
+    print("\n".join(result.notes))
+    print()
+    print(result.profile)
+    result.write(args.json)
 
 
 if __name__ == "__main__":

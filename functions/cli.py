@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import time
@@ -30,15 +31,25 @@ def cli() -> None:
 
 
 def _serve(
-    app: str, *, host: str, port: int, factory: bool = False, compress_websockets: bool = True
+    app: str,
+    *,
+    host: str,
+    port: int,
+    factory: bool = False,
+    compress_websockets: bool = True,
+    websockets: bool = True,
 ) -> None:
+    # Start-up allocates ~100k objects that live as long as the process: collecting them while
+    # importing is wasted time (~100 ms of a function's cold start), and so is scanning them in
+    # every full collection afterwards. Load the app without the collector, then freeze what it made.
+    gc.disable()
     import uvicorn
 
     from shared.observability import configure_logging
     from shared.settings import get_settings
 
     configure_logging(get_settings().log_level)
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=host,
         port=port,
@@ -49,7 +60,13 @@ def _serve(
         proxy_headers=True,
         forwarded_allow_ips="*",
         ws_per_message_deflate=compress_websockets,
+        # An API function serves no WebSockets: uvicorn then need not import a WebSocket library.
+        ws="auto" if websockets else "none",
     )
+    config.load()
+    gc.freeze()
+    gc.enable()
+    uvicorn.Server(config).run()
 
 
 def _port(given: int | None, default: int) -> int:
@@ -63,13 +80,14 @@ def _port(given: int | None, default: int) -> int:
 def serve(function: str, host: str, port: int | None) -> None:
     """Serve one FUNCTION (e.g. households.get_household or get_household) plus /healthz, /readyz and
     /metrics. SIGTERM lets in-flight requests finish."""
+    gc.disable()  # the registry imports the runtime, so start-up begins here (see _serve)
     from functions.registry import module_path
 
     try:
         module = module_path(function)
     except KeyError as error:
         raise click.BadParameter(str(error.args[0]), param_hint="FUNCTION") from None
-    _serve(f"{module}:app", host=host, port=_port(port, 8080))
+    _serve(f"{module}:app", host=host, port=_port(port, 8080), websockets=False)
 
 
 @cli.command()
@@ -77,7 +95,7 @@ def serve(function: str, host: str, port: int | None) -> None:
 @click.option("--port", type=int, help="default: $PORT, else 8000")
 def gateway(host: str, port: int | None) -> None:
     """Serve every function in one process, with /openapi.json and /doc."""
-    _serve("functions.gateway:create_app", host=host, port=_port(port, 8000), factory=True)
+    _serve("functions.gateway:create_app", host=host, port=_port(port, 8000), factory=True, websockets=False)
 
 
 @cli.command()

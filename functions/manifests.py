@@ -43,8 +43,8 @@ KOURIER_INTERNAL = "kourier-internal.kourier-system.svc.cluster.local"
 # small pool of client connections to PgBouncer (cheap there; knative/README.md has the budget).
 FUNCTION_ENV: dict[str, str] = {
     "DB_POOL": "queue",
-    "DB_POOL_SIZE": "2",
-    "DB_MAX_OVERFLOW": "3",
+    "DB_POOL_SIZE": "5",
+    "DB_MAX_OVERFLOW": "0",
     "DB_STATEMENT_CACHE_SIZE": "0",
 }
 REQUEST_TIMEOUT_SECONDS = 30

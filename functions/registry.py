@@ -65,7 +65,7 @@ class Scaling:
 
     `target` is the concurrent requests per pod the autoscaler aims for; `container_concurrency` is
     the hard limit a pod ever gets (more wait in the queue-proxy or the activator). A pod holds at
-    most DB_POOL_SIZE + DB_MAX_OVERFLOW connections (2 + 3, knative/README.md has the budget), so a
+    most DB_POOL_SIZE + DB_MAX_OVERFLOW connections (5 + 0, knative/README.md has the budget), so a
     few requests share each connection. `production_min_scale` is the floor the production overlay
     keeps for screens people open first; the base and k3s stay at `min_scale` and scale to zero.
     """

@@ -33,10 +33,24 @@ def to_public(household: Household, role: Role, member_count: int) -> HouseholdP
     )
 
 
+# Built once (see shared/users.py): these run on hot paths.
+_MEMBER_COUNT = (
+    select(func.count())
+    .select_from(Membership)
+    .where(Membership.household_id == sa.bindparam("household_id"))
+)
+_HOUSEHOLD_WITH_MEMBER_COUNT = select(
+    Household,
+    select(func.count())
+    .select_from(Membership)
+    .where(Membership.household_id == Household.id)
+    .correlate(Household)
+    .scalar_subquery(),
+).where(Household.id == sa.bindparam("household_id"))
+
+
 async def member_count(session: AsyncSession, household_id: uuid.UUID) -> int:
-    count = await session.scalar(
-        select(func.count()).select_from(Membership).where(Membership.household_id == household_id)
-    )
+    count = await session.scalar(_MEMBER_COUNT, {"household_id": household_id})
     return count or 0
 
 
@@ -73,8 +87,10 @@ async def list_for_user(session: AsyncSession, *, user: User) -> HouseholdsPubli
 
 async def get(session: AsyncSession, *, membership: Membership) -> HouseholdPublic:
     """One household, as seen by a member."""
-    household = await session.get_one(Household, membership.household_id)
-    return to_public(household, membership.role, await member_count(session, household.id))
+    household, count = (
+        await session.execute(_HOUSEHOLD_WITH_MEMBER_COUNT, {"household_id": membership.household_id})
+    ).one()
+    return to_public(household, membership.role, count)
 
 
 async def update(session: AsyncSession, *, membership: Membership, data: HouseholdUpdate) -> HouseholdPublic:

@@ -25,8 +25,10 @@ class Settings(BaseSettings):
     database_url: str = "postgresql+asyncpg://chorus:chorus@localhost:5432/chorus"
     # Knative scales many small processes: keep each pool small and let PgBouncer multiplex.
     db_pool: Literal["queue", "null"] = "queue"
-    db_pool_size: int = Field(default=2, ge=1, le=50)
-    db_max_overflow: int = Field(default=3, ge=0, le=50)
+    # All kept open, none above: SQLAlchemy closes an overflow connection when it is returned, so
+    # a burst beyond the kept ones would open (and handshake) new connections again and again.
+    db_pool_size: int = Field(default=5, ge=1, le=50)
+    db_max_overflow: int = Field(default=0, ge=0, le=50)
     db_pool_timeout: float = Field(default=5.0, gt=0)
     db_statement_timeout_ms: int = Field(default=5000, ge=0)
     # PgBouncer in transaction mode cannot keep prepared statements: set to 0 behind it.

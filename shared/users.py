@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 import uuid
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,23 +28,29 @@ def _default_name(claims: Claims) -> str:
     return clean_name(claims.name) or clean_name(local_part) or "Member"
 
 
+# Built once: every authenticated request runs one of these, and building a statement (and its
+# cache key) costs more than compiling it, which SQLAlchemy caches anyway.
+_USER_BY_UID = select(User).where(User.firebase_uid == bindparam("uid"))
+_CALLER_IN_HOUSEHOLD = (
+    select(User, Membership)
+    .outerjoin(
+        Membership,
+        and_(Membership.user_id == User.id, Membership.household_id == bindparam("household_id")),
+    )
+    .where(User.firebase_uid == bindparam("uid"))
+)
+
+
 async def resolve_caller(
     session: AsyncSession, *, claims: Claims, household_id: uuid.UUID | None
 ) -> tuple[User, Membership | None]:
     """The caller's user row (created on first sight) and, if asked, their membership: one query."""
     if household_id is None:
-        user = await session.scalar(select(User).where(User.firebase_uid == claims.uid))
+        user = await session.scalar(_USER_BY_UID, {"uid": claims.uid})
         membership = None
     else:
         row = (
-            await session.execute(
-                select(User, Membership)
-                .outerjoin(
-                    Membership,
-                    and_(Membership.user_id == User.id, Membership.household_id == household_id),
-                )
-                .where(User.firebase_uid == claims.uid)
-            )
+            await session.execute(_CALLER_IN_HOUSEHOLD, {"uid": claims.uid, "household_id": household_id})
         ).first()
         user, membership = (row[0], row[1]) if row else (None, None)
     if user is None:
