@@ -88,6 +88,8 @@ openapi: install ## Regenerate openapi.json and the web app's API types from the
 
 # The benchmark baselines (FastAPI, python-socketio) and profilers live in their own group.
 bench: install ## Run every benchmark (Chorus against its baselines); writes bench/results.md
+	@command -v wrk >/dev/null || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends wrk; }
 	$(UV) sync --frozen --compile-bytecode --group bench
 	$(VENV)/python bench/run.py
 
