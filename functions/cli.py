@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,7 +67,10 @@ def _serve(
     config.load()
     gc.freeze()
     gc.enable()
-    uvicorn.Server(config).run()
+    server = uvicorn.Server(config)
+    server.run()
+    if not server.started:
+        sys.exit(3)  # what uvicorn.run does when start-up fails (a port in use, a lifespan error)
 
 
 def _port(given: int | None, default: int) -> int:
