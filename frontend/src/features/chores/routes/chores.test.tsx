@@ -3,36 +3,9 @@ import { render, screen, within } from "@testing-library/react";
 import { MemoryRouter, Route, Routes } from "react-router";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 
+import { server } from "@/testing/fake-server";
+
 import { ChoresRoute } from "./chores";
-
-type Call = { method: string; path: string; search: URLSearchParams };
-type Handler = (call: Call) => { status?: number; body?: unknown } | undefined;
-
-// openapi-fetch keeps the fetch and Request it finds when the client module loads, so they are
-// replaced first; Node's Request also needs an origin for the app's relative URLs.
-const server = vi.hoisted(() => {
-  const state = { handler: (() => undefined) as Handler, calls: [] as Call[] };
-  const NodeRequest = globalThis.Request;
-  globalThis.Request = class extends NodeRequest {
-    constructor(input: RequestInfo | URL, init?: RequestInit) {
-      super(typeof input === "string" && input.startsWith("/") ? `http://chorus.test${input}` : input, init);
-    }
-  };
-  globalThis.fetch = async (input: RequestInfo | URL) => {
-    const request = input as Request;
-    const url = new URL(request.url);
-    const call = { method: request.method, path: url.pathname, search: url.searchParams };
-    state.calls.push(call);
-    const answer = state.handler(call) ?? { status: 404, body: { title: "Not found", status: 404, detail: "no such thing" } };
-    const status = answer.status ?? 200;
-    if (status === 204) return new Response(null, { status });
-    return new Response(JSON.stringify(answer.body), {
-      status,
-      headers: { "Content-Type": status >= 400 ? "application/problem+json" : "application/json" },
-    });
-  };
-  return state;
-});
 
 vi.mock("@/lib/firebase", () => ({ firebaseAuth: () => ({ currentUser: null }) }));
 

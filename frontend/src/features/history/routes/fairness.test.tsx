@@ -4,41 +4,9 @@ import userEvent from "@testing-library/user-event";
 import { MemoryRouter, Route, Routes } from "react-router";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 
+import { server, type Call } from "@/testing/fake-server";
+
 import { FairnessRoute } from "./fairness";
-
-type Call = { method: string; path: string; query: URLSearchParams };
-type Handler = (call: Call) => { status?: number; body?: unknown } | undefined;
-
-// openapi-fetch keeps the fetch and Request it finds when the client module loads, so they are
-// replaced first; Node's Request also needs an origin for the app's relative URLs.
-const server = vi.hoisted(() => {
-  const state = { handler: (() => undefined) as Handler, calls: [] as Call[] };
-  const NodeRequest = globalThis.Request;
-  globalThis.Request = class extends NodeRequest {
-    constructor(input: RequestInfo | URL, init?: RequestInit) {
-      super(typeof input === "string" && input.startsWith("/") ? `http://chorus.test${input}` : input, init);
-    }
-  };
-  globalThis.fetch = async (input: RequestInfo | URL) => {
-    const request = input as Request;
-    const url = new URL(request.url);
-    const call = { method: request.method, path: url.pathname, query: url.searchParams };
-    state.calls.push(call);
-    const answer = state.handler(call) ?? { status: 404, body: { title: "Not found", status: 404 } };
-    const status = answer.status ?? 200;
-    return new Response(JSON.stringify(answer.body), {
-      status,
-      headers: { "Content-Type": status >= 400 ? "application/problem+json" : "application/json" },
-    });
-  };
-  // recharts measures its box; jsdom has no layout, so the chart itself stays empty.
-  globalThis.ResizeObserver ??= class {
-    observe() {}
-    unobserve() {}
-    disconnect() {}
-  };
-  return state;
-});
 
 vi.mock("@/lib/firebase", () => ({ firebaseAuth: () => ({ currentUser: null }) }));
 
@@ -73,9 +41,9 @@ const cursor = { before: ago(40), before_id: "00000000-0000-0000-0000-0000000000
 
 function defaults(call: Call) {
   if (call.path === "/api/households/h1") return { body: household };
-  if (call.path === "/api/households/h1/leaderboard") return { body: board(Number(call.query.get("days"))) };
+  if (call.path === "/api/households/h1/leaderboard") return { body: board(Number(call.search.get("days"))) };
   if (call.path === "/api/households/h1/completions") {
-    if (call.query.get("before")) return { body: { data: [entry("e9", ago(41), { event: "skipped", points: 0, effort_minutes: 0 })], next: null } };
+    if (call.search.get("before")) return { body: { data: [entry("e9", ago(41), { event: "skipped", points: 0, effort_minutes: 0 })], next: null } };
     return {
       body: {
         data: [entry("e1", ago(1)), entry("e2", ago(1.5), { event: "undone", points: -2, effort_minutes: -10 }), entry("e3", ago(40))],
@@ -100,7 +68,7 @@ function renderFairness(path = "/h/h1/fairness") {
 }
 
 const completionCalls = (limit: string) =>
-  server.calls.filter((call) => call.path === "/api/households/h1/completions" && call.query.get("limit") === limit);
+  server.calls.filter((call) => call.path === "/api/households/h1/completions" && call.search.get("limit") === limit);
 
 beforeEach(() => {
   server.calls = [];
@@ -114,9 +82,9 @@ describe("FairnessRoute", () => {
     const table = await screen.findByRole("table", { name: /points, effort and chores done per member/i });
     const bob = within(table).getByRole("row", { name: /Bob/ });
     expect(within(bob).getAllByRole("cell").map((cell) => cell.textContent)).toEqual(["2", "10 min", "1", "100%"]);
-    expect(server.calls.find((call) => call.path.endsWith("/leaderboard"))?.query.get("days")).toBe("28");
+    expect(server.calls.find((call) => call.path.endsWith("/leaderboard"))?.search.get("days")).toBe("28");
     await user.selectOptions(screen.getByLabelText("Period"), "Last 12 months");
-    await waitFor(() => expect(server.calls.some((call) => call.path.endsWith("/leaderboard") && call.query.get("days") === "365")).toBe(true));
+    await waitFor(() => expect(server.calls.some((call) => call.path.endsWith("/leaderboard") && call.search.get("days") === "365")).toBe(true));
   });
 
   it("charts from history pages until they reach back past the period", async () => {
@@ -132,7 +100,7 @@ describe("FairnessRoute", () => {
 
     await user.selectOptions(screen.getByLabelText("Period"), "Last 3 months");
     await waitFor(() => expect(completionCalls("100")).toHaveLength(2));
-    expect(completionCalls("100")[1]!.query.get("before_id")).toBe(cursor.before_id);
+    expect(completionCalls("100")[1]!.search.get("before_id")).toBe(cursor.before_id);
   });
 
   it("lists recent activity, marks undos and loads more", async () => {

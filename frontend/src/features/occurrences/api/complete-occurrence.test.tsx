@@ -4,34 +4,9 @@ import type { ReactNode } from "react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import type { Schemas } from "@/lib/api/client";
+import { server } from "@/testing/fake-server";
 
 import { completionKey, newIdempotencyKey, useCompleteOccurrence } from "./complete-occurrence";
-
-type Call = { path: string; key: string | null };
-type Answer = { status: number; body?: unknown } | "network-error";
-
-// openapi-fetch keeps the fetch and Request it finds when the client module loads, so they are
-// replaced first; Node's Request also needs an origin for the app's relative URLs.
-const server = vi.hoisted(() => {
-  const state = { answers: [] as Answer[], calls: [] as Call[] };
-  const NodeRequest = globalThis.Request;
-  globalThis.Request = class extends NodeRequest {
-    constructor(input: RequestInfo | URL, init?: RequestInit) {
-      super(typeof input === "string" && input.startsWith("/") ? `http://chorus.test${input}` : input, init);
-    }
-  };
-  globalThis.fetch = async (input: RequestInfo | URL) => {
-    const request = input as Request;
-    state.calls.push({ path: new URL(request.url).pathname, key: request.headers.get("Idempotency-Key") });
-    const answer = state.answers.shift() ?? { status: 200, body: {} };
-    if (answer === "network-error") throw new TypeError("Failed to fetch");
-    return new Response(JSON.stringify(answer.body ?? { title: "Problem", status: answer.status }), {
-      status: answer.status,
-      headers: { "Content-Type": answer.status >= 400 ? "application/problem+json" : "application/json" },
-    });
-  };
-  return state;
-});
 
 vi.mock("@/lib/firebase", () => ({ firebaseAuth: () => ({ currentUser: null }) }));
 vi.mock("sonner", () => ({ toast: { error: vi.fn(), success: vi.fn() } }));
@@ -47,11 +22,11 @@ function renderComplete() {
   return renderHook(() => useCompleteOccurrence("h1"), { wrapper }).result;
 }
 
-const keysSent = () => server.calls.filter((call) => call.path.endsWith("/complete")).map((call) => call.key);
+const keysSent = () => server.calls.filter((call) => call.path.endsWith("/complete")).map((call) => call.headers.get("Idempotency-Key"));
 
 beforeEach(() => {
   server.calls = [];
-  server.answers = [];
+  server.queue = [];
 });
 
 afterEach(() => {
@@ -70,7 +45,7 @@ describe("newIdempotencyKey", () => {
 
 describe("useCompleteOccurrence", () => {
   it("retries a lost connection and a 503 with the same key", async () => {
-    server.answers = ["network-error", { status: 503 }, { status: 200, body: done }];
+    server.queue = ["network-error", { status: 503 }, { status: 200, body: done }];
     const result = renderComplete();
     result.current.mutate({ occurrence: { ...dishes, id: "retry" } });
     await waitFor(() => expect(result.current.isSuccess).toBe(true), { timeout: 4000 });
@@ -83,10 +58,10 @@ describe("useCompleteOccurrence", () => {
     const occurrence = { ...dishes, id: "taps" };
     const result = renderComplete();
     // The first tap's answer is lost three times over; the person taps again.
-    server.answers = ["network-error", "network-error", "network-error"];
+    server.queue = ["network-error", "network-error", "network-error"];
     result.current.mutate({ occurrence });
     await waitFor(() => expect(result.current.isError).toBe(true), { timeout: 4000 });
-    server.answers = [{ status: 200, body: done }];
+    server.queue = [{ status: 200, body: done }];
     result.current.mutate({ occurrence });
     await waitFor(() => expect(result.current.isSuccess).toBe(true));
     const sent = keysSent();
@@ -99,7 +74,7 @@ describe("useCompleteOccurrence", () => {
 
   it("does not retry a refusal, and forgets its key", async () => {
     const occurrence = { ...dishes, id: "refused" };
-    server.answers = [{ status: 409, body: { title: "Already done", status: 409 } }];
+    server.queue = [{ status: 409, body: { title: "Already done", status: 409 } }];
     const result = renderComplete();
     result.current.mutate({ occurrence });
     await waitFor(() => expect(result.current.isError).toBe(true));

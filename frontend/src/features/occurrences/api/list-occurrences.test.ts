@@ -1,9 +1,10 @@
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { renderHook } from "@testing-library/react";
 import { createElement, type ReactNode } from "react";
-import { describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 
 import type { Schemas } from "@/lib/api/client";
+import { server } from "@/testing/fake-server";
 
 import {
   changeOccurrenceLists,
@@ -13,15 +14,9 @@ import {
   useOccurrences,
 } from "./list-occurrences";
 
-// openapi-fetch keeps the fetch and Request it finds when the client module loads; this server never answers.
-vi.hoisted(() => {
-  const NodeRequest = globalThis.Request;
-  globalThis.Request = class extends NodeRequest {
-    constructor(input: RequestInfo | URL, init?: RequestInit) {
-      super(typeof input === "string" && input.startsWith("/") ? `http://chorus.test${input}` : input, init);
-    }
-  };
-  globalThis.fetch = () => new Promise<Response>(() => {});
+// Requests never answer: these tests look at the cache before any data arrives.
+beforeEach(() => {
+  server.handler = () => "pending";
 });
 
 vi.mock("@/lib/firebase", () => ({ firebaseAuth: () => ({ currentUser: null }) }));

@@ -5,35 +5,9 @@ import { MemoryRouter, Route, Routes } from "react-router";
 import { Toaster } from "sonner";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 
+import { server, type Handler } from "@/testing/fake-server";
+
 import { MyDayRoute } from "./my-day";
-
-type Call = { method: string; path: string; search: URLSearchParams; headers: Headers };
-type Handler = (call: Call) => { status?: number; body?: unknown } | undefined;
-
-// openapi-fetch keeps the fetch and Request it finds when the client module loads, so they are
-// replaced first; Node's Request also needs an origin for the app's relative URLs.
-const server = vi.hoisted(() => {
-  const state = { handler: (() => undefined) as Handler, calls: [] as Call[] };
-  const NodeRequest = globalThis.Request;
-  globalThis.Request = class extends NodeRequest {
-    constructor(input: RequestInfo | URL, init?: RequestInit) {
-      super(typeof input === "string" && input.startsWith("/") ? `http://chorus.test${input}` : input, init);
-    }
-  };
-  globalThis.fetch = async (input: RequestInfo | URL) => {
-    const request = input as Request;
-    const url = new URL(request.url);
-    const call = { method: request.method, path: url.pathname, search: url.searchParams, headers: request.headers };
-    state.calls.push(call);
-    const answer = state.handler(call) ?? { status: 404, body: { title: "Not found", status: 404 } };
-    const status = answer.status ?? 200;
-    return new Response(JSON.stringify(answer.body), {
-      status,
-      headers: { "Content-Type": status >= 400 ? "application/problem+json" : "application/json" },
-    });
-  };
-  return state;
-});
 
 vi.mock("@/lib/firebase", () => ({ firebaseAuth: () => ({ currentUser: null }) }));
 
@@ -82,11 +56,6 @@ function renderMyDay() {
     </QueryClientProvider>,
   );
 }
-
-// sonner's toasts can be swiped away; jsdom has no pointer capture.
-Element.prototype.setPointerCapture ??= () => {};
-Element.prototype.releasePointerCapture ??= () => {};
-Element.prototype.hasPointerCapture ??= () => false;
 
 beforeEach(() => {
   server.calls = [];

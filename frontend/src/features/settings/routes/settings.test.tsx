@@ -3,36 +3,10 @@ import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 
+import { server, type Call } from "@/testing/fake-server";
+
 import { SettingsRoute } from "./settings";
 import { MemoryRouter } from "react-router";
-
-type Call = { method: string; path: string; body: unknown };
-type Handler = (call: Call) => { status?: number; body?: unknown } | undefined;
-
-// openapi-fetch keeps the fetch and Request it finds when the client module loads, so they are
-// replaced first; Node's Request also needs an origin for the app's relative URLs.
-const server = vi.hoisted(() => {
-  const state = { handler: (() => undefined) as Handler, calls: [] as Call[] };
-  const NodeRequest = globalThis.Request;
-  globalThis.Request = class extends NodeRequest {
-    constructor(input: RequestInfo | URL, init?: RequestInit) {
-      super(typeof input === "string" && input.startsWith("/") ? `http://chorus.test${input}` : input, init);
-    }
-  };
-  globalThis.fetch = async (input: RequestInfo | URL) => {
-    const request = input as Request;
-    const text = await request.text();
-    const call = { method: request.method, path: new URL(request.url).pathname, body: text ? JSON.parse(text) : undefined };
-    state.calls.push(call);
-    const answer = state.handler(call) ?? { status: 404, body: { title: "Not found", status: 404 } };
-    const status = answer.status ?? 200;
-    return new Response(status === 204 ? null : JSON.stringify(answer.body), {
-      status,
-      headers: { "Content-Type": status >= 400 ? "application/problem+json" : "application/json" },
-    });
-  };
-  return state;
-});
 
 vi.mock("@/lib/firebase", () => ({ firebaseAuth: () => ({ currentUser: null }) }));
 
