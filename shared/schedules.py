@@ -64,9 +64,10 @@ class _Input(BaseModel):
     """Refuses unknown fields, as `shared.schemas.Input` does (a test keeps the two configs equal).
 
     Not a subclass: `shared.schemas` imports these models, and importing it here would be a cycle.
+    Like every API model, built on first use (`shared.schemas.Model`).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Season(_Input):

@@ -71,13 +71,20 @@ InviteRole = Literal["admin", "member", "child"]
 InviteStatus = Literal["active", "expired", "used_up", "revoked"]
 
 
-class Input(BaseModel):
+class Model(BaseModel):
+    """The base of the API's models. Each builds its validator on first use, not at import: a
+    function uses two or three of the models here, and building them all was a tenth of its start."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class Input(Model):
     """Request bodies refuse unknown fields, so a typo is a 422 rather than silently ignored."""
 
     model_config = ConfigDict(extra="forbid")
 
 
-class ClientConfigPublic(BaseModel):
+class ClientConfigPublic(Model):
     """What the web app needs before anyone signs in."""
 
     firebase_api_key: str
@@ -87,7 +94,7 @@ class ClientConfigPublic(BaseModel):
     google_sign_in: bool
 
 
-class UserPublic(BaseModel):
+class UserPublic(Model):
     id: uuid.UUID
     email: str | None
     display_name: str
@@ -110,7 +117,7 @@ class HouseholdUpdate(Input):
     timezone: TimeZone | None = None
 
 
-class HouseholdPublic(BaseModel):
+class HouseholdPublic(Model):
     id: uuid.UUID
     name: str
     timezone: str
@@ -119,12 +126,12 @@ class HouseholdPublic(BaseModel):
     created_at: datetime
 
 
-class HouseholdsPublic(BaseModel):
+class HouseholdsPublic(Model):
     data: list[HouseholdPublic]
     count: int
 
 
-class MemberPublic(BaseModel):
+class MemberPublic(Model):
     user_id: uuid.UUID
     display_name: str
     email: str | None
@@ -132,7 +139,7 @@ class MemberPublic(BaseModel):
     joined_at: datetime
 
 
-class MembersPublic(BaseModel):
+class MembersPublic(Model):
     data: list[MemberPublic]
     count: int
 
@@ -147,7 +154,7 @@ class InviteCreate(Input):
     max_uses: int = Field(default=1, ge=1, le=100)
 
 
-class InvitePublic(BaseModel):
+class InvitePublic(Model):
     id: uuid.UUID
     code: str = Field(description="Share this; case and dashes do not matter when joining")
     link: str
@@ -160,7 +167,7 @@ class InvitePublic(BaseModel):
     uses_left: int
 
 
-class InvitesPublic(BaseModel):
+class InvitesPublic(Model):
     data: list[InvitePublic]
     count: int
 
@@ -267,12 +274,12 @@ class ChoreUpdate(Input):
     paused: bool | None = None
 
 
-class EligibleMember(BaseModel):
+class EligibleMember(Model):
     user_id: uuid.UUID
     display_name: str
 
 
-class ChorePublic(BaseModel):
+class ChorePublic(Model):
     id: uuid.UUID
     household_id: uuid.UUID
     title: str
@@ -293,12 +300,12 @@ class ChorePublic(BaseModel):
     created_at: datetime
 
 
-class ChoresPublic(BaseModel):
+class ChoresPublic(Model):
     data: list[ChorePublic]
     count: int
 
 
-class ChoreQuery(BaseModel):
+class ChoreQuery(Model):
     include_archived: bool = False
 
 
@@ -307,12 +314,12 @@ class SchedulePreviewRequest(Input):
     count: int = Field(default=10, ge=1, le=50)
 
 
-class SchedulePreview(BaseModel):
+class SchedulePreview(Model):
     rule: str
     due_at: list[datetime]
 
 
-class OccurrencePublic(BaseModel):
+class OccurrencePublic(Model):
     id: uuid.UUID
     chore_id: uuid.UUID
     chore_title: str
@@ -332,12 +339,12 @@ class OccurrencePublic(BaseModel):
     completed_by: uuid.UUID | None
 
 
-class OccurrencesPublic(BaseModel):
+class OccurrencesPublic(Model):
     data: list[OccurrencePublic]
     count: int
 
 
-class OccurrenceQuery(BaseModel):
+class OccurrenceQuery(Model):
     due_after: Bound | None = Field(default=None, description="Only occurrences due after this time")
     due_before: Bound | None = Field(default=None, description="Only occurrences due at or before this time")
     mine: bool = Field(default=False, description="Only occurrences assigned to me")
@@ -351,7 +358,7 @@ class CompletionCreate(Input):
     on_behalf_of: uuid.UUID | None = Field(default=None, description="Credit another member (admins only)")
 
 
-class CompletionPublic(BaseModel):
+class CompletionPublic(Model):
     occurrence: OccurrencePublic
     history_id: uuid.UUID
     next: list[OccurrencePublic] = Field(description="The occurrence(s) created by this one closing")
@@ -365,7 +372,7 @@ class ReassignRequest(Input):
     assignee_id: uuid.UUID
 
 
-class HistoryPublic(BaseModel):
+class HistoryPublic(Model):
     id: uuid.UUID
     chore_id: uuid.UUID
     chore_title: str
@@ -380,19 +387,19 @@ class HistoryPublic(BaseModel):
     created_at: datetime
 
 
-class HistoryCursor(BaseModel):
+class HistoryCursor(Model):
     """Where the next (older) page starts: pass both as query parameters."""
 
     before: datetime
     before_id: uuid.UUID
 
 
-class HistoryPage(BaseModel):
+class HistoryPage(Model):
     data: list[HistoryPublic]
     next: HistoryCursor | None = Field(description="None on the last page")
 
 
-class HistoryQuery(BaseModel):
+class HistoryQuery(Model):
     chore_id: uuid.UUID | None = None
     user_id: uuid.UUID | None = Field(default=None, description="Only entries credited to this member")
     before: Bound | None = Field(default=None, description="Page cursor: entries older than this…")
@@ -400,11 +407,11 @@ class HistoryQuery(BaseModel):
     limit: int = Field(default=50, ge=1, le=200)
 
 
-class LeaderboardQuery(BaseModel):
+class LeaderboardQuery(Model):
     days: int = Field(default=28, ge=1, le=366, description="The window: the last N days")
 
 
-class LeaderboardEntry(BaseModel):
+class LeaderboardEntry(Model):
     user_id: uuid.UUID
     display_name: str
     points: int
@@ -412,7 +419,7 @@ class LeaderboardEntry(BaseModel):
     completed: int
 
 
-class Leaderboard(BaseModel):
+class Leaderboard(Model):
     since: datetime
     data: list[LeaderboardEntry]
 
@@ -433,7 +440,7 @@ class AwayCreate(Input):
         return self
 
 
-class AwayPublic(BaseModel):
+class AwayPublic(Model):
     id: uuid.UUID
     user_id: uuid.UUID
     display_name: str
@@ -441,25 +448,25 @@ class AwayPublic(BaseModel):
     ends_on: date
 
 
-class AwaysPublic(BaseModel):
+class AwaysPublic(Model):
     data: list[AwayPublic]
     count: int
 
 
-class CalendarFeedPublic(BaseModel):
+class CalendarFeedPublic(Model):
     id: uuid.UUID
     created_at: datetime
     revoked: bool
     revoked_at: datetime | None
 
 
-class CalendarFeedCreated(BaseModel):
+class CalendarFeedCreated(Model):
     id: uuid.UUID
     url: str = Field(description="The secret iCal address; shown only now, so keep it (revoke to stop it)")
     created_at: datetime
 
 
-class CalendarFeedsPublic(BaseModel):
+class CalendarFeedsPublic(Model):
     data: list[CalendarFeedPublic]
     count: int
 
@@ -512,7 +519,7 @@ MutedKinds = Annotated[
 ]
 
 
-class NotificationPublic(BaseModel):
+class NotificationPublic(Model):
     id: uuid.UUID
     household_id: uuid.UUID
     kind: NotificationKind
@@ -522,14 +529,14 @@ class NotificationPublic(BaseModel):
     read: bool
 
 
-class NotificationCursor(BaseModel):
+class NotificationCursor(Model):
     """Where the next (older) page starts: pass both as query parameters."""
 
     before: datetime
     before_id: uuid.UUID
 
 
-class NotificationsPage(BaseModel):
+class NotificationsPage(Model):
     data: list[NotificationPublic]
     next: NotificationCursor | None = Field(description="None on the last page")
     unread_count: int = Field(
@@ -537,7 +544,7 @@ class NotificationsPage(BaseModel):
     )
 
 
-class NotificationQuery(BaseModel):
+class NotificationQuery(Model):
     unread: bool = Field(default=False, description="Only unread notifications")
     household_id: uuid.UUID | None = Field(default=None, description="Only this household's notifications")
     before: TextBound | None = Field(default=None, description="Page cursor: notifications older than this…")
@@ -581,7 +588,7 @@ class MarkReadRequest(
     """Either `ids` or `all_before`, not both."""
 
 
-class MarkReadResult(BaseModel):
+class MarkReadResult(Model):
     marked: int = Field(description="How many were unread until now (0 when repeated)")
 
 
@@ -592,14 +599,14 @@ class QuietHours(Input):
     end: ClockTime
 
 
-class QuietHoursPublic(BaseModel):
+class QuietHoursPublic(Model):
     """No reminders from `start` until `end`, local times in `timezone`; may wrap past midnight."""
 
     start: str = Field(pattern=_CLOCK_OUT, description=f"HH:MM {_QUIET_ZONE}")
     end: str = Field(pattern=_CLOCK_OUT, description=f"HH:MM {_QUIET_ZONE}")
 
 
-class NotificationSettingsPublic(BaseModel):
+class NotificationSettingsPublic(Model):
     quiet_hours: QuietHoursPublic | None = Field(description="None: reminders at any time")
     muted_kinds: list[NotificationKind] = Field(description="Kinds that never reach your feed")
     timezone: str = Field(description="Your time zone, which quiet hours are in (change it with update_me)")

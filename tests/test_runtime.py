@@ -138,3 +138,48 @@ async def test_runtime_query_parameters_are_validated() -> None:
         assert_problem(await http.get("/page?limit=1&limit=2"), 422)
         body = assert_problem(await http.get("/page?limit=many"), 422, "validation-failed")
         assert body["errors"][0]["loc"] == ["query", "limit"]
+
+
+async def test_runtime_read_only_functions_open_no_transaction() -> None:
+    from pydantic import BaseModel
+    from sqlalchemy import text
+
+    from shared.http import Access, Call, Function, build_app
+
+    class Snapshots(BaseModel):
+        same_transaction: bool
+
+    async def snapshots(call: Call) -> Snapshots:
+        """Whether two statements, 10 ms apart, saw the same transaction start (`now()`)."""
+        first = await call.session.scalar(text("SELECT now()"))
+        await call.session.execute(text("SELECT pg_sleep(0.01)"))
+        second = await call.session.scalar(text("SELECT now()"))
+        return Snapshots(same_transaction=first == second)
+
+    def declared(path: str, *, read_only: bool) -> Function:
+        return Function(
+            handler=snapshots,
+            method="GET",
+            path=path,
+            access=Access.PUBLIC,
+            tag="test",
+            response=Snapshots,
+            read_only=read_only,
+        )
+
+    app = build_app([declared("/read", read_only=True), declared("/default", read_only=False)])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        # No BEGIN: every statement is a transaction of its own.
+        assert (await http.get("/read")).json() == {"same_transaction": False}
+        # Otherwise one transaction for the whole request.
+        assert (await http.get("/default")).json() == {"same_transaction": True}
+
+
+def test_runtime_only_get_operations_can_be_read_only() -> None:
+    from shared.http import Access, Call, Function
+
+    async def noop(call: Call) -> None:
+        """Nothing."""
+
+    with pytest.raises(ValueError, match="only GET"):
+        Function(handler=noop, method="POST", path="/x", access=Access.PUBLIC, tag="test", read_only=True)

@@ -22,6 +22,7 @@ function = Function(
     tag="calendar",
     media_type="text/calendar",
     secret_path=True,
+    read_only=True,
 )
 app = function.app()
 handler = lambda_handler(app)

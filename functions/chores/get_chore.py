@@ -21,6 +21,7 @@ function = Function(
     access=Access.MEMBER,
     tag="chores",
     response=ChorePublic,
+    read_only=True,
 )
 app = function.app()
 handler = lambda_handler(app)

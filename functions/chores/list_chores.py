@@ -22,6 +22,7 @@ function = Function(
     tag="chores",
     query=ChoreQuery,
     response=ChoresPublic,
+    read_only=True,
 )
 app = function.app()
 handler = lambda_handler(app)

@@ -30,6 +30,7 @@ function = Function(
     access=Access.PUBLIC,
     tag="client",
     response=ClientConfigPublic,
+    read_only=True,
 )
 app = function.app()
 handler = lambda_handler(app)

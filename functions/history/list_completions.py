@@ -22,6 +22,7 @@ function = Function(
     tag="history",
     query=HistoryQuery,
     response=HistoryPage,
+    read_only=True,
 )
 app = function.app()
 handler = lambda_handler(app)

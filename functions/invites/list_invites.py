@@ -19,6 +19,7 @@ function = Function(
     access=Access.ADMIN,
     tag="invites",
     response=InvitesPublic,
+    read_only=True,
 )
 app = function.app()
 handler = lambda_handler(app)

@@ -19,6 +19,7 @@ function = Function(
     access=Access.MEMBER,
     tag="members",
     response=MembersPublic,
+    read_only=True,
 )
 app = function.app()
 handler = lambda_handler(app)

@@ -19,6 +19,7 @@ function = Function(
     access=Access.USER,
     tag="notifications",
     response=NotificationSettingsPublic,
+    read_only=True,
 )
 app = function.app()
 handler = lambda_handler(app)

@@ -20,6 +20,7 @@ function = Function(
     tag="notifications",
     query=NotificationQuery,
     response=NotificationsPage,
+    read_only=True,
 )
 app = function.app()
 handler = lambda_handler(app)

@@ -20,6 +20,7 @@ function = Function(
     tag="occurrences",
     query=OccurrenceQuery,
     response=OccurrencesPublic,
+    read_only=True,
 )
 app = function.app()
 handler = lambda_handler(app)
