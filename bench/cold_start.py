@@ -344,8 +344,8 @@ def main() -> None:
         "Both from image-like environments (uv sync --frozen --no-dev --no-default-groups, compiled "
         "bytecode, unchecked-hash .pyc for the project); the baseline's adds only fastapi.",
         "Each start tries a TCP connect every 1 ms until the server accepts, then sends the authenticated "
-        f"read. Server pinned to CPU 0; this poller and the embedded services on CPU 1. A bare `python -c pass` "
-        f"takes {floor * 1000:.0f} ms here.",
+        "read. Server pinned to CPU 0; this poller and the embedded services on CPU 1. A bare "
+        f"`python -c pass` takes {floor * 1000:.0f} ms here.",
         "chorus runs (ms): " + ", ".join(f"{t * 1000:.0f}" for t in times["chorus"]),
         "fastapi runs (ms): " + ", ".join(f"{t * 1000:.0f}" for t in times["fastapi"]),
     ]
