@@ -58,16 +58,17 @@ async def record(
     )
     if seq is None:
         raise LookupError(f"household {household_id} does not exist")
-    await session.execute(
-        insert(OutboxEvent).values(
-            household_id=household_id,
-            seq=seq,
-            type=kind,
-            payload=payload,
-            audience=list(audience) if audience is not None else None,
+    audience = list(audience) if audience is not None else None
+    created_at = (
+        await session.execute(
+            insert(OutboxEvent)
+            .values(household_id=household_id, seq=seq, type=kind, payload=payload, audience=audience)
+            .returning(OutboxEvent.created_at)
         )
-    )
-    session.info.setdefault(_PENDING, []).append((household_id, seq))
+    ).scalar_one()
+    # The message is known now, so publishing after the commit need not read the row back.
+    message = _wire(household_id, seq, kind, payload, audience, created_at)
+    session.info.setdefault(_PENDING, []).append((household_id, seq, message))
     return int(seq)
 
 
@@ -114,16 +115,25 @@ async def record_many(session: AsyncSession, items: Sequence[tuple[uuid.UUID, st
             },
         )
     )
-    session.info.setdefault(_PENDING, []).extend((household, seq) for household, seq in keys)
+    # Published after the commit by reading the rows back: a job's batch is not latency-bound.
+    session.info.setdefault(_PENDING, []).extend((household, seq, None) for household, seq in keys)
     return len(keys)
 
 
 async def commit(session: AsyncSession) -> None:
     """Commit, then publish what this transaction recorded (best effort; the sweep job retries)."""
     await session.commit()
-    pending = session.info.pop(_PENDING, [])
-    if pending:
-        await publish(session, pending)
+    pending: list[tuple[uuid.UUID, int, str | None]] = session.info.pop(_PENDING, [])
+    if not pending:
+        return
+    ready = [(household, seq, message) for household, seq, message in pending if message is not None]
+    unread = [(household, seq) for household, seq, message in pending if message is None]
+    if unread:
+        rows = await session.scalars(
+            select(OutboxEvent).where(OutboxEvent.published_at.is_(None), _keys_clause(unread))
+        )
+        ready += [(row.household_id, row.seq, wire(row)) for row in rows]
+    await _send(session, sorted(ready, key=lambda item: (item[0], item[1])))
 
 
 def discard(session: AsyncSession) -> None:
@@ -133,14 +143,25 @@ def discard(session: AsyncSession) -> None:
 
 def wire(event: OutboxEvent) -> str:
     """The JSON a subscriber receives."""
+    return _wire(event.household_id, event.seq, event.type, event.payload, event.audience, event.created_at)
+
+
+def _wire(
+    household_id: uuid.UUID,
+    seq: int,
+    kind: str,
+    payload: dict[str, Any],
+    audience: Sequence[uuid.UUID] | None,
+    created_at: datetime,
+) -> str:
     return json.dumps(
         {
-            "household_id": str(event.household_id),
-            "seq": event.seq,
-            "type": event.type,
-            "payload": event.payload,
-            "audience": [str(user) for user in event.audience] if event.audience is not None else None,
-            "created_at": event.created_at.isoformat(),
+            "household_id": str(household_id),
+            "seq": seq,
+            "type": kind,
+            "payload": payload,
+            "audience": [str(user) for user in audience] if audience is not None else None,
+            "created_at": created_at.isoformat(),
         },
         separators=(",", ":"),
     )
@@ -155,7 +176,7 @@ async def publish(session: AsyncSession, keys: Sequence[tuple[uuid.UUID, int]]) 
         .where(OutboxEvent.published_at.is_(None), _keys_clause(keys))
         .order_by(OutboxEvent.household_id, OutboxEvent.seq)
     )
-    return await _send(session, list(rows))
+    return await _send(session, [(row.household_id, row.seq, wire(row)) for row in rows])
 
 
 async def publish_deletion(household_id: uuid.UUID, seq: int) -> None:
@@ -195,12 +216,13 @@ def _keys_clause(keys: Sequence[tuple[uuid.UUID, int]]) -> Any:
     return tuple_(OutboxEvent.household_id, OutboxEvent.seq).in_(list(keys))
 
 
-async def _send(session: AsyncSession, rows: Sequence[OutboxEvent]) -> int:
+async def _send(session: AsyncSession, events: Sequence[tuple[uuid.UUID, int, str]]) -> int:
+    """Publish (household, seq, message) in the order given, then mark them published."""
     global _down_until
-    if not rows:
+    if not events:
         return 0
-    messages = [(channel(row.household_id), wire(row)) for row in rows]
-    keys = [(row.household_id, row.seq) for row in rows]
+    messages = [(channel(household), message) for household, _, message in events]
+    keys = [(household, seq) for household, seq, _ in events]
     # No transaction, and so no pooled connection, is held while Redis is asked.
     await session.commit()
     if time.monotonic() < _down_until:

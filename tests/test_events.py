@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import uuid
 from typing import Any
 
 import httpx
 import redis.asyncio as redis
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from functions.devservices import Services
-from shared import jobs
+from shared import events, jobs
 from shared.db import session_scope
+from shared.models import OutboxEvent
 from tests.plugin import MakeUser
 from tests.utils import add_member, create_chore, create_household, me, open_occurrences
 
@@ -84,6 +86,15 @@ async def test_events_reach_redis_subscribers_after_commit(
         (5, "occurrence.created"),
     ]
     assert received[2]["payload"]["occurrence_id"] == occurrence["id"]
+    # Requests publish the message they built while recording, without reading the row back: it
+    # must be what the row says (relays replay rows from the database in the same shape).
+    async with session_scope() as session:
+        rows = await session.scalars(
+            select(OutboxEvent)
+            .where(OutboxEvent.household_id == uuid.UUID(household["id"]), OutboxEvent.seq.between(2, 5))
+            .order_by(OutboxEvent.seq)
+        )
+        assert [json.loads(events.wire(row)) for row in rows] == received
 
 
 async def test_job_sweep_publishes_what_was_left_unpublished(
