@@ -89,11 +89,16 @@ async def session_scope(*, autocommit: bool = False) -> AsyncIterator[AsyncSessi
 
     `autocommit=True` opens no transaction: no BEGIN before the first statement and no ROLLBACK
     after the last, two round trips fewer, which is most of the database time of a short read.
-    Each statement then sees its own snapshot and a write commits at once, so use it only where
-    that is what you want (the API's read operations, `Function.read_only`).
+    `now()` then changes between statements and a write commits at once, so use it only where that
+    is what you want (the API's read operations, `Function.read_only`).
+
+    Behind a transaction pooler (DB_STATEMENT_CACHE_SIZE=0, PgBouncer) the session keeps its
+    transaction anyway: the asyncpg dialect prepares a statement and then executes it in two
+    protocol exchanges, and only an open transaction keeps both on the same server connection.
     """
     loop = _for_loop()
-    async with (loop.autocommit_sessions if autocommit else loop.sessions)() as session:
+    pooled = get_settings().db_statement_cache_size == 0
+    async with (loop.autocommit_sessions if autocommit and not pooled else loop.sessions)() as session:
         yield session
 
 

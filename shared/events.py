@@ -19,9 +19,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from shared.models import Household, OutboxEvent
 from shared.settings import get_settings
@@ -138,6 +140,13 @@ async def commit(session: AsyncSession) -> None:
 
 def discard(session: AsyncSession) -> None:
     """Forget events of a transaction that was rolled back."""
+    session.info.pop(_PENDING, None)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    # Requests publish the message they built while recording (see `commit`), so an event of a
+    # transaction that was rolled back must not stay pending, even where a service forgot `discard`.
     session.info.pop(_PENDING, None)
 
 

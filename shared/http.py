@@ -157,8 +157,8 @@ class Function:
     # The path holds a credential (a calendar feed token): the access log shows the route instead.
     secret_path: bool = False
     # Only reads: the session opens no transaction (`db.session_scope(autocommit=True)`), two round
-    # trips fewer per request. Each statement sees its own snapshot, and the one write a read may
-    # make (the caller's user row on first sight) commits on its own.
+    # trips fewer per request on a direct connection. The writes a read may make (the caller's user
+    # row on first sight, their changed email) are single statements and commit on their own.
     read_only: bool = False
     name: str = field(default="")
     summary: str = field(default="")

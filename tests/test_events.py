@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import uuid
@@ -229,3 +230,31 @@ async def test_a_claimed_pool_occurrence_released_by_leaving_is_an_event(
     assert types[-2:] == ["occurrence.released", "member.left"]
     [back] = await open_occurrences(client, owner, household["id"], chore["id"])
     assert back["assignee_id"] is None
+
+
+async def test_events_of_a_rolled_back_transaction_are_never_published(
+    client: httpx.AsyncClient, make_user: MakeUser, services: Services
+) -> None:
+    owner = make_user("owner")
+    household_id = uuid.UUID((await create_household(client, owner))["id"])
+    subscriber = redis.from_url(services.redis_url)
+    pubsub = subscriber.pubsub()
+    await pubsub.subscribe(events.channel(household_id))
+    try:
+        async with session_scope() as session:
+            first = await events.record(session, household_id=household_id, kind="test.undone", payload={})
+            await session.rollback()  # no events.discard: the rollback alone must forget it
+            second = await events.record(session, household_id=household_id, kind="test.kept", payload={})
+            await events.commit(session)
+        assert first == second  # the sequence number was rolled back too
+        received: list[dict[str, Any]] = []
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(1):
+                while True:
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.2)
+                    if message is not None:
+                        received.append(json.loads(message["data"]))
+    finally:
+        await pubsub.aclose()  # type: ignore[no-untyped-call]
+        await subscriber.aclose()
+    assert [(m["seq"], m["type"]) for m in received] == [(second, "test.kept")]
