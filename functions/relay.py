@@ -114,9 +114,11 @@ class Connection:
         removed = self.removed_at.get(household)
         return removed is not None and seq <= removed
 
-    async def send(self, message: dict[str, Any]) -> None:
+    async def send(self, message: dict[str, Any] | str) -> None:
+        """Send a message, or a frame already serialized (`_frame`)."""
+        text = message if isinstance(message, str) else json.dumps(message, separators=(",", ":"))
         async with asyncio.timeout(SEND_TIMEOUT), self.send_lock:
-            await self.websocket.send_text(json.dumps(message, separators=(",", ":")))
+            await self.websocket.send_text(text)
 
 
 class Hub:
@@ -232,15 +234,26 @@ def _visible(conn: Connection, event: dict[str, Any]) -> bool:
     return audience is None or str(conn.user_id) in audience
 
 
-def _message(event: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "type": "event",
-        "household_id": event["household_id"],
-        "seq": event["seq"],
-        "event": event["type"],
-        "payload": event["payload"],
-        "created_at": event["created_at"],
-    }
+_FRAME = "_frame"  # key in an event dict: its serialized frame
+
+
+def _frame(event: dict[str, Any]) -> str:
+    """The event's frame, serialized once however many connections it goes to (the event dict from
+    Redis or from a replay is shared by every connection's queue)."""
+    frame = event.get(_FRAME)
+    if frame is None:
+        frame = event[_FRAME] = json.dumps(
+            {
+                "type": "event",
+                "household_id": event["household_id"],
+                "seq": event["seq"],
+                "event": event["type"],
+                "payload": event["payload"],
+                "created_at": event["created_at"],
+            },
+            separators=(",", ":"),
+        )
+    return str(frame)
 
 
 async def _events_between(household: uuid.UUID, after: int, upto: int | None) -> list[dict[str, Any]]:
@@ -417,7 +430,7 @@ class Relay:
         conn.last[household] = seq
         if not _visible(conn, event):
             return
-        await conn.send(_message(event))
+        await conn.send(_frame(event))
         DELIVERED.inc()
         if live:
             with contextlib.suppress(ValueError, TypeError):
