@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import httpx
@@ -183,3 +184,35 @@ def test_runtime_only_get_operations_can_be_read_only() -> None:
 
     with pytest.raises(ValueError, match="only GET"):
         Function(handler=noop, method="POST", path="/x", access=Access.PUBLIC, tag="test", read_only=True)
+
+
+def test_runtime_sessions_get_pooled_connections_in_order_of_arrival(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy import text
+
+    from shared import db
+
+    monkeypatch.setenv("DB_POOL_SIZE", "1")
+    monkeypatch.setenv("DB_MAX_OVERFLOW", "0")
+    get_settings.cache_clear()
+    served: list[int] = []
+
+    async def main() -> None:
+        async def use(arrival: int) -> None:
+            async with db.session_scope() as session:
+                await session.execute(text("SELECT 1"))
+                served.append(arrival)
+
+        # Requests keep arriving while earlier ones wait for the one connection, as under load.
+        tasks = []
+        for arrival in range(150):
+            tasks.append(asyncio.create_task(use(arrival)))
+            await asyncio.sleep(0 if arrival % 3 else 0.001)
+        await asyncio.gather(*tasks)
+        await db.dispose_engine()
+
+    try:
+        asyncio.run(main())  # a loop of its own, so an engine of its own with a pool of one
+    finally:
+        get_settings.cache_clear()
+    overtaken = [arrival for n, arrival in enumerate(served) if arrival != n]
+    assert not overtaken, f"served out of order: {served}"
