@@ -69,6 +69,12 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
         return
+    # Every request logs a line, and the JSON above has no use for where the call came from, the
+    # thread or the process: not looking them up is what Python's logging HOWTO advises ("Optimization").
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = _StdoutHandler()
     handler.setFormatter(JsonFormatter())
     root.handlers[:] = [handler]
