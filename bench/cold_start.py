@@ -188,7 +188,10 @@ STACK_IMPORTS = (
     "uvicorn.protocols.http.httptools_impl, uvicorn.loops.auto, uvloop, starlette.applications, "
     "starlette.routing, "
     "sqlalchemy.orm, sqlalchemy.ext.asyncio, sqlalchemy.dialects.postgresql.asyncpg, asyncpg, "
-    "pydantic.main, firebase_admin.auth, prometheus_client"
+    "pydantic.main, firebase_admin.auth, prometheus_client; "
+    # Timed up to here: a server answers long before it exits, and tearing down what was imported
+    # would add tens of milliseconds that no cold start pays.
+    "import os; os._exit(0)"
 )
 
 
