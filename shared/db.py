@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy.exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import AsyncAdaptedQueuePool, NullPool
+from sqlalchemy.util import await_
+from sqlalchemy.util.queue import AsyncAdaptedQueue, Empty
 
 from shared.settings import Settings, get_settings
 
@@ -21,6 +23,55 @@ _engines: dict[asyncio.AbstractEventLoop, _Loop] = {}
 
 def _unique_statement_name() -> str:
     return f"__asyncpg_{uuid.uuid4()}__"
+
+
+class _FairQueue(AsyncAdaptedQueue[Any]):
+    """The pool's idle connections, each returned one handed to whoever has waited longest.
+
+    SQLAlchemy's queue gives an idle connection to any caller at once, even while others wait: a
+    waiter woken for a returned connection could find it taken by a newcomer and queue again at the
+    back. Under load some requests lost that race over and over (read p99 100 ms instead of 20 ms,
+    bench/http_load.py).
+    """
+
+    def __init__(self, maxsize: int = 0, use_lifo: bool = False) -> None:
+        super().__init__(maxsize, use_lifo)
+        self._waiters: collections.deque[asyncio.Future[Any]] = collections.deque()
+
+    def _someone_waits(self) -> bool:
+        while self._waiters and self._waiters[0].done():  # timed out or cancelled
+            self._waiters.popleft()
+        return bool(self._waiters)
+
+    def put_nowait(self, item: Any) -> None:
+        if self._someone_waits():
+            self._waiters.popleft().set_result(item)
+        else:
+            super().put_nowait(item)
+
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        self.put_nowait(item)  # the pool never holds more connections than it made room for
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        if not self._someone_waits():
+            try:
+                return self.get_nowait()
+            except Empty:
+                if not block:
+                    raise
+        elif not block:
+            raise Empty()
+        waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            # wait_for returns a connection handed over even as the time runs out.
+            return await_(asyncio.wait_for(waiter, timeout))
+        except TimeoutError as error:
+            raise Empty() from error
+
+
+class _FairPool(AsyncAdaptedQueuePool):
+    _queue_class = _FairQueue
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -42,6 +93,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         return create_async_engine(settings.database_url, poolclass=NullPool, connect_args=connect_args)
     return create_async_engine(
         settings.database_url,
+        poolclass=_FairPool,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout,
@@ -57,12 +109,6 @@ class _Loop:
     sessions: async_sessionmaker[AsyncSession]
     # The same pool, but no transaction: each statement commits on its own (see session_scope).
     autocommit_sessions: async_sessionmaker[AsyncSession]
-    # One per pooled connection; a session waits for its turn here, in order of arrival, before it
-    # may take a connection. The pool's own wait (an asyncio.Queue) lets a newcomer take a connection
-    # handed to a waiter, who then queues again at the back: under load some requests lost that race
-    # over and over (read p99 100 ms instead of 20, bench/http_load.py). None for NullPool.
-    turns: asyncio.Semaphore | None
-    turn_timeout: float
 
 
 def _for_loop() -> _Loop:
@@ -71,8 +117,7 @@ def _for_loop() -> _Loop:
     if found is None:
         for old in [old for old in _engines if old.is_closed()]:
             del _engines[old]
-        settings = get_settings()
-        engine = create_engine(settings)
+        engine = create_engine(get_settings())
         found = _Loop(
             engine,
             async_sessionmaker(engine, expire_on_commit=False, autoflush=False),
@@ -81,10 +126,6 @@ def _for_loop() -> _Loop:
                 expire_on_commit=False,
                 autoflush=False,
             ),
-            None
-            if settings.db_pool == "null"
-            else asyncio.Semaphore(settings.db_pool_size + settings.db_max_overflow),
-            settings.db_pool_timeout,
         )
         _engines[loop] = found
     return found
@@ -110,31 +151,8 @@ async def session_scope(*, autocommit: bool = False) -> AsyncIterator[AsyncSessi
     """
     loop = _for_loop()
     pooled = get_settings().db_statement_cache_size == 0
-    async with (
-        _turn(loop),
-        (loop.autocommit_sessions if autocommit and not pooled else loop.sessions)() as session,
-    ):
+    async with (loop.autocommit_sessions if autocommit and not pooled else loop.sessions)() as session:
         yield session
-
-
-@asynccontextmanager
-async def _turn(loop: _Loop) -> AsyncIterator[None]:
-    """Wait, first come first served, until a pooled connection is free for this session."""
-    if loop.turns is None:
-        yield
-        return
-    try:
-        async with asyncio.timeout(loop.turn_timeout):
-            await loop.turns.acquire()
-    except TimeoutError:
-        # What the pool itself raises when it waited too long: the API answers 503.
-        raise sqlalchemy.exc.TimeoutError(
-            f"no database connection free within {loop.turn_timeout:g} s (DB_POOL_TIMEOUT)"
-        ) from None
-    try:
-        yield
-    finally:
-        loop.turns.release()
 
 
 async def dispose_engine() -> None:
