@@ -31,6 +31,19 @@ async def _events(household_id: str) -> list[Any]:
         )
 
 
+async def _read(pubsub: Any, *, count: int | None = None, seconds: float) -> list[dict[str, Any]]:
+    """Messages from a subscription: `count` of them within `seconds` (else TimeoutError), or, with
+    no count, all that arrive within `seconds`."""
+    received: list[dict[str, Any]] = []
+    with contextlib.suppress(TimeoutError) if count is None else contextlib.nullcontext():
+        async with asyncio.timeout(seconds):
+            while count is None or len(received) < count:
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.2)
+                if message is not None:
+                    received.append(json.loads(message["data"]))
+    return received
+
+
 async def test_events_are_gapless_per_household_under_concurrency(
     client: httpx.AsyncClient, make_user: MakeUser
 ) -> None:
@@ -70,12 +83,7 @@ async def test_events_reach_redis_subscribers_after_commit(
         [occurrence] = await open_occurrences(client, owner, household["id"], chore["id"])
         url = f"/api/households/{household['id']}/occurrences/{occurrence['id']}/complete"
         assert (await client.post(url, headers=owner.headers(), json={})).status_code == 200
-        received: list[dict[str, Any]] = []
-        async with asyncio.timeout(5):
-            while len(received) < 4:
-                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1)
-                if message is not None:
-                    received.append(json.loads(message["data"]))
+        received = await _read(pubsub, count=4, seconds=5)
     finally:
         await pubsub.aclose()  # type: ignore[no-untyped-call]
         await subscriber.aclose()
@@ -117,13 +125,7 @@ async def test_job_sweep_publishes_what_was_left_unpublished(
         later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)
         first = await jobs.run("sweep", now=later)
         assert first.changed.get("published", 0) >= 3
-        seqs: list[int] = []
-        async with asyncio.timeout(5):
-            while len(seqs) < 3:
-                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1)
-                if message is not None:
-                    seqs.append(json.loads(message["data"])["seq"])
-        assert seqs == [1, 2, 3]
+        assert [m["seq"] for m in await _read(pubsub, count=3, seconds=5)] == [1, 2, 3]
         assert (await jobs.run("sweep", now=later)).changed == {}
     finally:
         await pubsub.aclose()  # type: ignore[no-untyped-call]
@@ -247,13 +249,7 @@ async def test_events_of_a_rolled_back_transaction_are_never_published(
             second = await events.record(session, household_id=household_id, kind="test.kept", payload={})
             await events.commit(session)
         assert first == second  # the sequence number was rolled back too
-        received: list[dict[str, Any]] = []
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(1):
-                while True:
-                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.2)
-                    if message is not None:
-                        received.append(json.loads(message["data"]))
+        received = await _read(pubsub, seconds=1)
     finally:
         await pubsub.aclose()  # type: ignore[no-untyped-call]
         await subscriber.aclose()
