@@ -108,6 +108,7 @@ class _Loop:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     # The same pool, but no transaction: each statement commits on its own (see session_scope).
+    # Behind a transaction pooler, the same as `sessions`.
     autocommit_sessions: async_sessionmaker[AsyncSession]
 
 
@@ -117,15 +118,14 @@ def _for_loop() -> _Loop:
     if found is None:
         for old in [old for old in _engines if old.is_closed()]:
             del _engines[old]
-        engine = create_engine(get_settings())
+        settings = get_settings()
+        engine = create_engine(settings)
+        sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+        # Behind a transaction pooler (see session_scope) autocommit sessions are ordinary ones.
+        pooled = settings.db_statement_cache_size == 0
+        autocommit = engine if pooled else engine.execution_options(isolation_level="AUTOCOMMIT")
         found = _Loop(
-            engine,
-            async_sessionmaker(engine, expire_on_commit=False, autoflush=False),
-            async_sessionmaker(
-                engine.execution_options(isolation_level="AUTOCOMMIT"),
-                expire_on_commit=False,
-                autoflush=False,
-            ),
+            engine, sessions, async_sessionmaker(autocommit, expire_on_commit=False, autoflush=False)
         )
         _engines[loop] = found
     return found
@@ -150,8 +150,7 @@ async def session_scope(*, autocommit: bool = False) -> AsyncIterator[AsyncSessi
     protocol exchanges, and only an open transaction keeps both on the same server connection.
     """
     loop = _for_loop()
-    pooled = get_settings().db_statement_cache_size == 0
-    async with (loop.autocommit_sessions if autocommit and not pooled else loop.sessions)() as session:
+    async with (loop.autocommit_sessions if autocommit else loop.sessions)() as session:
         yield session
 
 

@@ -131,10 +131,7 @@ async def commit(session: AsyncSession) -> None:
     ready = [(household, seq, message) for household, seq, message in pending if message is not None]
     unread = [(household, seq) for household, seq, message in pending if message is None]
     if unread:
-        rows = await session.scalars(
-            select(OutboxEvent).where(OutboxEvent.published_at.is_(None), _keys_clause(unread))
-        )
-        ready += [(row.household_id, row.seq, wire(row)) for row in rows]
+        ready += await _unpublished_messages(session, unread)
     await _send(session, sorted(ready, key=lambda item: (item[0], item[1])))
 
 
@@ -180,12 +177,19 @@ async def publish(session: AsyncSession, keys: Sequence[tuple[uuid.UUID, int]]) 
     """Publish these events to Redis and mark them published; returns how many went out."""
     if not keys:
         return 0
+    return await _send(session, await _unpublished_messages(session, keys))
+
+
+async def _unpublished_messages(
+    session: AsyncSession, keys: Sequence[tuple[uuid.UUID, int]]
+) -> list[tuple[uuid.UUID, int, str]]:
+    """(household, seq, message) of those events not published yet, in stream order."""
     rows = await session.scalars(
         select(OutboxEvent)
         .where(OutboxEvent.published_at.is_(None), _keys_clause(keys))
         .order_by(OutboxEvent.household_id, OutboxEvent.seq)
     )
-    return await _send(session, [(row.household_id, row.seq, wire(row)) for row in rows])
+    return [(row.household_id, row.seq, wire(row)) for row in rows]
 
 
 async def publish_deletion(household_id: uuid.UUID, seq: int) -> None:
