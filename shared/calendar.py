@@ -109,7 +109,7 @@ async def render(session: AsyncSession, *, token: str, now: datetime | None = No
     if user_id is None:
         raise NotFound("no such calendar feed", code="calendar-feed-not-found")
     rows = await session.execute(
-        select(Occurrence, Chore, Household, User.display_name)
+        select(Occurrence, Chore, Household.name, Household.timezone, User.display_name)
         .join(Chore, Chore.id == Occurrence.chore_id)
         .join(Household, Household.id == Occurrence.household_id)
         .join(
@@ -126,8 +126,8 @@ async def render(session: AsyncSession, *, token: str, now: datetime | None = No
         .limit(MAX_EVENTS)
     )
     calendar = _calendar()
-    for occurrence, chore, household, assignee in rows:
-        calendar.add_component(_event(occurrence, chore, household, assignee, stamp=now))
+    for occurrence, chore, household_name, household_tz, assignee in rows:
+        calendar.add_component(_event(occurrence, chore, household_name, household_tz, assignee, stamp=now))
     return bytes(calendar.to_ical())
 
 
@@ -146,11 +146,17 @@ def _calendar() -> Calendar:
 
 
 def _event(
-    occurrence: Occurrence, chore: Chore, household: Household, assignee: str | None, *, stamp: datetime
+    occurrence: Occurrence,
+    chore: Chore,
+    household_name: str,
+    household_tz: str,
+    assignee: str | None,
+    *,
+    stamp: datetime,
 ) -> Event:
     done = occurrence.status is Status.DONE
     who = assignee or "unassigned"
-    description = f"Household: {household.name}\nAssigned to: {who}"
+    description = f"Household: {household_name}\nAssigned to: {who}"
     if occurrence.assignment_reason:
         description += f"\nWhy: {occurrence.assignment_reason}"
     event = Event.new(
@@ -165,7 +171,7 @@ def _event(
     )
     if chore.all_day:
         # window_start is the local midnight the all-day occurrence belongs to.
-        day = occurrence.window_start.astimezone(ZoneInfo(household.timezone)).date()
+        day = occurrence.window_start.astimezone(ZoneInfo(household_tz)).date()
         event.add("dtstart", day)
         event.add("dtend", day + timedelta(days=1))
     else:

@@ -7,7 +7,6 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from shared import events
 from shared.auth import Claims, signed_in_recently
@@ -33,20 +32,12 @@ def to_public(household: Household, role: Role, member_count: int) -> HouseholdP
     )
 
 
-# Built once (see shared/users.py): these run on hot paths.
+# Built once (see shared/users.py): this runs on hot paths.
 _MEMBER_COUNT = (
     select(func.count())
     .select_from(Membership)
     .where(Membership.household_id == sa.bindparam("household_id"))
 )
-_HOUSEHOLD_WITH_MEMBER_COUNT = select(
-    Household,
-    select(func.count())
-    .select_from(Membership)
-    .where(Membership.household_id == Household.id)
-    .correlate(Household)
-    .scalar_subquery(),
-).where(Household.id == sa.bindparam("household_id"))
 
 
 async def member_count(session: AsyncSession, household_id: uuid.UUID) -> int:
@@ -71,26 +62,19 @@ async def create(session: AsyncSession, *, user: User, data: HouseholdCreate) ->
 
 async def list_for_user(session: AsyncSession, *, user: User) -> HouseholdsPublic:
     """The households the caller belongs to, by name."""
-    others = aliased(Membership)
-    count = (
-        select(func.count()).where(others.household_id == Household.id).correlate(Household).scalar_subquery()
-    )
     rows = await session.execute(
-        select(Household, Membership.role, count)
+        select(Household, Membership.role)
         .join(Membership, Membership.household_id == Household.id)
         .where(Membership.user_id == user.id)
         .order_by(Household.name, Household.id)
     )
-    data = [to_public(household, role, n) for household, role, n in rows]
+    data = [to_public(household, role, household.member_count) for household, role in rows]
     return HouseholdsPublic(data=data, count=len(data))
 
 
 async def get(session: AsyncSession, *, membership: Membership) -> HouseholdPublic:
-    """One household, as seen by a member."""
-    household, count = (
-        await session.execute(_HOUSEHOLD_WITH_MEMBER_COUNT, {"household_id": membership.household_id})
-    ).one()
-    return to_public(household, membership.role, count)
+    """One household, as seen by a member: the caller query loaded it (no SQL here)."""
+    return to_public(membership.household, membership.role, membership.household.member_count)
 
 
 async def update(session: AsyncSession, *, membership: Membership, data: HouseholdUpdate) -> HouseholdPublic:

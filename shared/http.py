@@ -370,6 +370,23 @@ def _rid(request: Request) -> str:
     return str(request.scope.get("state", {}).get("request_id", ""))
 
 
+# The labelled request metrics by (function, method, status): looking a child up by its labels
+# costs a lock and a tuple each time, and every request does it twice. Methods are the client's
+# to choose, so any but the standard ones count as OTHER: one series each, not one per spelling.
+_SERIES: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def _series(function: str, method: str, status: int) -> tuple[Any, Any]:
+    if method not in _METHODS:
+        method = "OTHER"
+    found = _SERIES.get((function, method, status))
+    if found is None:
+        found = REQUESTS.labels(function, method, str(status)), LATENCY.labels(function, method)
+        _SERIES[function, method, status] = found
+    return found
+
+
 class Observe:
     """Request ids, one JSON access-log line, and the request metrics; pure ASGI, so it is cheap."""
 
@@ -414,8 +431,9 @@ class Observe:
         finally:
             elapsed = time.perf_counter() - started
             function = state.get("function", "-")
-            REQUESTS.labels(function, scope["method"], str(status)).inc()
-            LATENCY.labels(function, scope["method"]).observe(elapsed)
+            requests, latency = _series(function, scope["method"], status)
+            requests.inc()
+            latency.observe(elapsed)
             log.info(
                 "request",
                 extra={

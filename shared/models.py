@@ -24,9 +24,10 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     func,
+    select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column, relationship
 
 # Stable constraint names, so migrations can drop and alter them.
 NAMING = {
@@ -96,18 +97,6 @@ class User(Base):
     updated_at: Mapped[datetime] = _now(on_update=True)
 
 
-class Household(Base):
-    __tablename__ = "households"
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    name: Mapped[str] = mapped_column(String(80))
-    timezone: Mapped[str] = mapped_column(String(64))
-    # The last event sequence number handed out; the outbox increments it in each transaction.
-    event_seq: Mapped[int] = mapped_column(BigInteger, server_default="0")
-    created_at: Mapped[datetime] = _now()
-    updated_at: Mapped[datetime] = _now(on_update=True)
-
-
 class Membership(Base):
     __tablename__ = "memberships"
 
@@ -119,6 +108,29 @@ class Membership(Base):
     )
     role: Mapped[Role] = _role_column()
     joined_at: Mapped[datetime] = _now()
+    # Loaded only where a query asks for it (the runtime's caller query, shared/users.py); anywhere
+    # else reading it raises instead of querying behind your back.
+    household: Mapped[Household] = relationship(lazy="raise", viewonly=True)
+
+
+class Household(Base):
+    __tablename__ = "households"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(80))
+    timezone: Mapped[str] = mapped_column(String(64))
+    # The last event sequence number handed out; the outbox increments it in each transaction.
+    event_seq: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now(on_update=True)
+    # Counted (not stored) each time the household is loaded, so it never drifts from the
+    # memberships; a household loaded before a join or leave in the same session shows the old count.
+    member_count: Mapped[int] = column_property(
+        select(func.count())
+        .where(Membership.household_id == id)
+        .correlate_except(Membership)
+        .scalar_subquery()
+    )
 
 
 class Invite(Base):

@@ -339,7 +339,9 @@ async def announce(
 
 
 async def household_tz(session: AsyncSession, household_id: uuid.UUID) -> str:
-    return str(await session.scalar(select(Household.timezone).where(Household.id == household_id)))
+    # In a household operation the caller's membership holds the household (shared/users.py), so
+    # the session finds it without a query.
+    return (await session.get_one(Household, household_id)).timezone
 
 
 async def _public(session: AsyncSession, occurrence_ids: Sequence[uuid.UUID]) -> list[OccurrencePublic]:

@@ -8,10 +8,11 @@ import uuid
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import contains_eager
 
 from shared import events
 from shared.auth import Claims
-from shared.models import Membership, User
+from shared.models import Household, Membership, User
 from shared.schemas import UserPublic, UserUpdate
 
 
@@ -31,12 +32,16 @@ def _default_name(claims: Claims) -> str:
 # Built once: every authenticated request runs one of these, and building a statement (and its
 # cache key) costs more than compiling it, which SQLAlchemy caches anyway.
 _USER_BY_UID = select(User).where(User.firebase_uid == bindparam("uid"))
+# A member's household comes in the same round trip (`membership.household`), so household
+# operations start with it loaded. Someone outside the household gets neither.
 _CALLER_IN_HOUSEHOLD = (
     select(User, Membership)
     .outerjoin(
         Membership,
         and_(Membership.user_id == User.id, Membership.household_id == bindparam("household_id")),
     )
+    .outerjoin(Household, Household.id == Membership.household_id)
+    .options(contains_eager(Membership.household))
     .where(User.firebase_uid == bindparam("uid"))
 )
 
@@ -44,7 +49,8 @@ _CALLER_IN_HOUSEHOLD = (
 async def resolve_caller(
     session: AsyncSession, *, claims: Claims, household_id: uuid.UUID | None
 ) -> tuple[User, Membership | None]:
-    """The caller's user row (created on first sight) and, if asked, their membership: one query."""
+    """The caller's user row (created on first sight) and, if asked, their membership with its
+    household loaded: one query."""
     if household_id is None:
         user = await session.scalar(_USER_BY_UID, {"uid": claims.uid})
         membership = None

@@ -2,9 +2,12 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import Any
 
 import httpx
+from sqlalchemy import event
 
+from shared import db
 from tests.plugin import MakeUser
 from tests.utils import add_member, assert_problem, create_household, forge_token
 
@@ -18,6 +21,43 @@ async def test_create_household_makes_caller_owner(client: httpx.AsyncClient, ma
     response = await client.get(f"/api/households/{household['id']}", headers=owner.headers())
     assert response.status_code == 200
     assert response.json() == household
+
+
+async def test_get_household_counts_members_as_they_join_and_leave(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    owner, member = make_user("owner"), make_user("member")
+    household = await create_household(client, owner)
+    url = f"/api/households/{household['id']}"
+    await add_member(client, owner, household["id"], member)
+    assert (await client.get(url, headers=owner.headers())).json()["member_count"] == 2
+    assert (await client.get(url, headers=member.headers())).json()["member_count"] == 2
+    assert (await client.post(f"{url}/leave", headers=member.headers())).status_code == 204
+    assert (await client.get(url, headers=owner.headers())).json()["member_count"] == 1
+    listed = await client.get("/api/households", headers=owner.headers())
+    assert [h["member_count"] for h in listed.json()["data"]] == [1]
+
+
+async def test_get_household_is_one_statement(client: httpx.AsyncClient, make_user: MakeUser) -> None:
+    """The caller query brings the membership and the household: the read needs nothing more."""
+    owner = make_user()
+    household = await create_household(client, owner)
+    url = f"/api/households/{household['id']}"
+    await client.get(url, headers=owner.headers())  # the user row exists from here on
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    engine = db.get_engine().sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = await client.get(url, headers=owner.headers())
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 200
+    assert len(statements) == 1, statements
+    assert "FROM users LEFT OUTER JOIN memberships" in statements[0]
 
 
 async def test_create_household_rejects_bad_input_and_creates_nothing(

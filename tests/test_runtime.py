@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 
 import httpx
@@ -76,6 +77,56 @@ async def test_runtime_metrics_count_requests_by_function(
     assert count(metrics) == before + 3
     assert 'chorus_http_request_duration_seconds_bucket{function="get_me"' in metrics
     assert 'chorus_http_requests_in_flight{function="get_me"} 0.0' in metrics
+
+
+async def test_runtime_metrics_count_unknown_methods_as_other(client: httpx.AsyncClient) -> None:
+    """A client picks the method: made-up ones share one series instead of adding one each."""
+    for method in ("BREW", "WHEN"):
+        response = await client.request(method, "/api/me")
+        assert response.status_code in (401, 405)
+    metrics = (await client.get("/metrics")).text
+    assert 'method="OTHER"' in metrics
+    assert 'method="BREW"' not in metrics
+    assert 'method="WHEN"' not in metrics
+
+
+def test_json_log_lines_carry_extra_fields_and_utc_millisecond_times() -> None:
+    from datetime import UTC, datetime
+
+    from shared.observability import JsonFormatter
+
+    formatter = JsonFormatter()
+    # Within one second, across a second boundary, and just before the next millisecond.
+    for created in (
+        1_700_000_000.0,
+        1_700_000_000.4567,
+        1_700_000_000.9996,
+        1_700_000_001.25,
+        1_600_000_000.5,
+    ):
+        record = logging.makeLogRecord(
+            {
+                "name": "chorus.http",
+                "msg": "request %s",
+                "args": ("done",),
+                "levelno": logging.INFO,
+                "levelname": "INFO",
+                "created": created,
+                "function": "get_me",
+                "status": 200,
+                "color_message": "\x1b[32mrequest\x1b[0m",
+                "_private": 1,
+            }
+        )
+        line = json.loads(formatter.format(record))
+        assert line == {
+            "ts": datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds"),
+            "level": "info",
+            "logger": "chorus.http",
+            "msg": "request done",
+            "function": "get_me",
+            "status": 200,
+        }
 
 
 async def test_runtime_logs_one_json_line_per_request(
