@@ -19,8 +19,9 @@ timed run, so the notes show whether the server was the bottleneck; where `perf 
 instructions, the server's instructions per request are a row too: a cost that, unlike time,
 other processes on a busy machine hardly disturb.
 
-* read:  GET /api/households/{id} — token check, caller + membership query, household + member
-  count, JSON (the same document from both, checked first).
+* read:  GET /api/households/{id} — token check, one query (the caller, their membership and the
+  household with its member count: shared/users.py), JSON (the same document from both, checked
+  first).
 * write: POST /api/households — token check, caller query, a household, its owner's membership and
   an outbox event in one transaction, publish to Redis after commit; repeatable without conflicts.
 
