@@ -7,6 +7,7 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer
 
 from shared import events
 from shared.auth import Claims, signed_in_recently
@@ -64,6 +65,7 @@ async def list_for_user(session: AsyncSession, *, user: User) -> HouseholdsPubli
     """The households the caller belongs to, by name."""
     rows = await session.execute(
         select(Household, Membership.role)
+        .options(undefer(Household.member_count))
         .join(Membership, Membership.household_id == Household.id)
         .where(Membership.user_id == user.id)
         .order_by(Household.name, Household.id)

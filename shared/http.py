@@ -372,9 +372,9 @@ def _rid(request: Request) -> str:
 
 # The labelled request metrics by (function, method, status): looking a child up by its labels
 # costs a lock and a tuple each time, and every request does it twice. Methods are the client's
-# to choose, so any but the standard ones count as OTHER: one series each, not one per spelling.
+# to choose, so any that RFC 9110 does not define count as OTHER: one series, not one per spelling.
 _SERIES: dict[tuple[str, str, int], tuple[Any, Any]] = {}
-_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
 
 
 def _series(function: str, method: str, status: int) -> tuple[Any, Any]:

@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import case, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer
 
 from shared import events, notifications
 from shared.errors import Conflict, Forbidden, Gone, NotFound, TooManyRequests
-from shared.households import member_count, to_public
+from shared.households import to_public
 from shared.models import Household, Invite, JoinThrottle, Membership, Role, User
 from shared.schemas import HouseholdPublic, InviteCreate, InvitePublic, InvitesPublic, InviteStatus
 from shared.settings import get_settings
@@ -189,8 +190,10 @@ async def join(session: AsyncSession, *, user: User, raw_code: str) -> Household
         session, household_id=household_id, user_id=user_id, joined=True, seq=seq
     )
     await events.commit(session)
-    household = await session.get_one(Household, household_id)
-    return to_public(household, role, await member_count(session, household_id))
+    household = await session.get_one(
+        Household, household_id, options=[undefer(Household.member_count)], populate_existing=True
+    )
+    return to_public(household, role, household.member_count)
 
 
 def _unusable(invite: Invite) -> Gone:

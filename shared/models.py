@@ -109,7 +109,8 @@ class Membership(Base):
     role: Mapped[Role] = _role_column()
     joined_at: Mapped[datetime] = _now()
     # Loaded only where a query asks for it (the runtime's caller query, shared/users.py); anywhere
-    # else reading it raises instead of querying behind your back.
+    # else reading it raises instead of querying behind your back. A rollback or a reload of the
+    # membership (populate_existing) unloads it again.
     household: Mapped[Household] = relationship(lazy="raise", viewonly=True)
 
 
@@ -123,13 +124,17 @@ class Household(Base):
     event_seq: Mapped[int] = mapped_column(BigInteger, server_default="0")
     created_at: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = _now(on_update=True)
-    # Counted (not stored) each time the household is loaded, so it never drifts from the
-    # memberships; a household loaded before a join or leave in the same session shows the old count.
+    # Counted, never stored, so it cannot drift from the memberships, and only by the queries that
+    # ask for it (`undefer(Household.member_count)`); elsewhere reading it raises instead of querying.
+    # The count is as of the load: a flush of the household, a rollback or a join or leave later in
+    # the same session leave it unloaded or out of date.
     member_count: Mapped[int] = column_property(
         select(func.count())
         .where(Membership.household_id == id)
         .correlate_except(Membership)
-        .scalar_subquery()
+        .scalar_subquery(),
+        deferred=True,
+        raiseload=True,
     )
 
 

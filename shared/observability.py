@@ -43,13 +43,17 @@ class JsonFormatter(logging.Formatter):
     _last_second: tuple[int, str] = (-1, "")  # replaced whole, so threads never see half of it
 
     def _timestamp(self, created: float) -> str:
-        """ISO 8601 in UTC with milliseconds, as `datetime.isoformat(timespec="milliseconds")`."""
+        """ISO 8601 in UTC with milliseconds, exactly as `datetime.fromtimestamp(created, UTC)
+        .isoformat(timespec="milliseconds")`: microseconds rounded first, then milliseconds cut."""
         second = int(created)
+        micros = round((created - second) * 1_000_000)
+        if micros == 1_000_000:
+            second, micros = second + 1, 0
         cached, text = self._last_second
         if second != cached:
             text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
             self._last_second = (second, text)
-        return f"{text}.{int((created - second) * 1000):03d}+00:00"
+        return f"{text}.{micros // 1000:03d}+00:00"
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -60,7 +64,7 @@ class JsonFormatter(logging.Formatter):
         }
         # uvicorn adds an ANSI-coloured copy of its message (color_message); the plain one is enough.
         for key, value in record.__dict__.items():
-            if key not in _RESERVED and key[0] != "_":
+            if key not in _RESERVED and not key.startswith("_"):
                 entry[key] = value
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)

@@ -5,9 +5,12 @@ import uuid
 from typing import Any
 
 import httpx
-from sqlalchemy import event
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.exc import InvalidRequestError
 
 from shared import db
+from shared.models import Household, Membership
 from tests.plugin import MakeUser
 from tests.utils import add_member, assert_problem, create_household, forge_token
 
@@ -58,6 +61,22 @@ async def test_get_household_is_one_statement(client: httpx.AsyncClient, make_us
     assert response.status_code == 200
     assert len(statements) == 1, statements
     assert "FROM users LEFT OUTER JOIN memberships" in statements[0]
+
+
+async def test_member_count_is_loaded_only_where_asked(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    """Reading the count (or a membership's household) that no query loaded raises, never queries."""
+    owner = make_user()
+    household = await create_household(client, owner)
+    async with db.session_scope() as session:
+        loaded = await session.get_one(Household, uuid.UUID(household["id"]))
+        with pytest.raises(InvalidRequestError):
+            _ = loaded.member_count
+        membership = await session.scalar(select(Membership).where(Membership.household_id == loaded.id))
+        assert membership is not None
+        with pytest.raises(InvalidRequestError):
+            _ = membership.household
 
 
 async def test_create_household_rejects_bad_input_and_creates_nothing(

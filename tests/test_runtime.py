@@ -96,14 +96,10 @@ def test_json_log_lines_carry_extra_fields_and_utc_millisecond_times() -> None:
     from shared.observability import JsonFormatter
 
     formatter = JsonFormatter()
-    # Within one second, across a second boundary, and just before the next millisecond.
-    for created in (
-        1_700_000_000.0,
-        1_700_000_000.4567,
-        1_700_000_000.9996,
-        1_700_000_001.25,
-        1_600_000_000.5,
-    ):
+    # Every millisecond of a second (floats such as .123 sit just below it), the last microsecond,
+    # the next second and an earlier one.
+    times = [1_700_000_000 + ms / 1000 for ms in range(1000)]
+    for created in [*times, 1_700_000_000.9999996, 1_700_000_001.25, 1_600_000_000.5]:
         record = logging.makeLogRecord(
             {
                 "name": "chorus.http",
