@@ -33,7 +33,7 @@ def to_public(household: Household, role: Role, member_count: int) -> HouseholdP
     )
 
 
-# Built once (see shared/users.py): this runs on hot paths.
+# After an update's flush the loaded count is expired (see Household.member_count): count again.
 _MEMBER_COUNT = (
     select(func.count())
     .select_from(Membership)
