@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     # Published outbox events are kept this long (a relay replays missed events from them).
     event_retention_days: int = Field(default=14, ge=1, le=365)
 
+    # The relay freezes its long-lived heap (functions/relay.py HEAP_FREEZE_SECONDS) and thaws it this
+    # often: one full collection, which frees what closed connections left in reference cycles.
+    relay_heap_thaw_seconds: float = Field(default=600.0, gt=0)
+
     # Scheduled jobs push their outcome here when set (e.g. http://pushgateway:9091).
     pushgateway_url: str = ""
 

@@ -282,3 +282,73 @@ async def test_a_name_change_reaches_every_household_of_the_member(
         seen = await events(ws, 2)
     assert {m["household_id"] for m in seen} == {first["id"], second["id"]}
     assert {m["event"] for m in seen} == {"member.updated"}
+
+
+async def _heap_objects(served: ServedProcess) -> float:
+    async with httpx.AsyncClient() as http:
+        text = (await http.get(f"{served.url}/metrics")).text
+    [value] = [line.split()[1] for line in text.splitlines() if line.startswith("chorus_relay_heap_objects ")]
+    return float(value)
+
+
+async def _until(check: Any, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if await check():
+            return True
+        await asyncio.sleep(0.2)
+    return False
+
+
+async def test_closed_connections_leave_nothing_behind_in_the_frozen_heap(
+    client: httpx.AsyncClient, make_user: MakeUser, tmp_path: Path
+) -> None:
+    """The relay freezes what survives a collection every second and thaws the heap for one full
+    collection every RELAY_HEAP_THAW_SECONDS (2 s here), when it counts what it holds. Connections
+    closed with a close frame, or by a client that vanished (which leaves a reference cycle only a
+    collection frees), must leave nothing behind."""
+    relay = _start(["relay"], tmp_path, env={"RELAY_HEAP_THAW_SECONDS": "2"})
+    count = 150  # each open connection holds ~160 tracked objects
+    user = make_user("crowd")
+    await create_household(client, user)
+
+    async def crowd() -> list[ClientConnection]:
+        sockets = []
+        for _ in range(count):
+            ws = await connect(_ws(relay))
+            await ws.send(json.dumps({"type": "auth", "token": user.id_token, "since": {}}))
+            assert (await receive(ws))["type"] == "ready"
+            sockets.append(ws)
+        return sockets
+
+    async def close(sockets: list[ClientConnection]) -> None:
+        half = len(sockets) // 2
+        await asyncio.gather(*(ws.close() for ws in sockets[:half]))
+        for ws in sockets[half:]:
+            ws.transport.abort()  # gone without a close frame, like a phone losing its network
+
+    try:
+        await close(await crowd())  # first use fills the caches (statements, token keys, …)
+        await asyncio.sleep(3)
+        before = await _heap_objects(relay)
+        sockets = await crowd()
+        held: list[float] = []
+
+        async def frozen_with_the_crowd() -> bool:
+            held.append(await _heap_objects(relay))
+            return held[-1] > before + count * 100
+
+        assert await _until(frozen_with_the_crowd, 10), f"not counted: {before}, then {held[-3:]}"
+        await close(sockets)
+        after: list[float] = []
+
+        async def released() -> bool:
+            after.append(await _heap_objects(relay))
+            return after[-1] < before + count * 5
+
+        assert await _until(released, 10), (
+            f"{count} closed connections left objects behind: {before} before, {held[-1]} open, "
+            f"{after[-3:]} after closing"
+        )
+    finally:
+        _stop(relay)
