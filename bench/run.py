@@ -34,6 +34,7 @@ BENCHMARKS: dict[str, list[str]] = {
     # This machine's open-file limit (20,000) stops the ramp first; steps of 5,000 keep it short.
     "relay_capacity": ["relay_capacity.py", "--max", "20000", "--step", "5000"],
     "jobs": ["jobs.py"],
+    "auth": ["auth.py"],  # the production token check, in-process (signed tokens, local keys)
 }
 
 

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import anyio.to_thread
 from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -33,7 +32,7 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from shared import db
-from shared.auth import Claims, verify_token
+from shared.auth import Claims, check_token
 from shared.errors import Unauthorized
 from shared.http import ops_routes
 from shared.models import Household, Membership, OutboxEvent, User
@@ -301,9 +300,7 @@ class Relay:
         if not isinstance(token, str) or not token or len(token) > 8192:
             raise Closing(CLOSE_UNAUTHORIZED, "send a Firebase ID token")
         try:
-            if self.settings.emulator:
-                return verify_token(token, self.settings)
-            return await anyio.to_thread.run_sync(verify_token, token, self.settings)
+            return await check_token(token, self.settings)
         except Unauthorized as error:
             raise Closing(CLOSE_UNAUTHORIZED, str(error.detail)[:120]) from None
         except Exception as error:  # keys could not be fetched: our outage
