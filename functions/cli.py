@@ -9,7 +9,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -40,6 +40,7 @@ def _serve(
     compress_websockets: bool = True,
     websockets: bool = True,
 ) -> None:
+    """Serve `app` under uvicorn; with `websockets`, the relay's WebSocket protocol and frame limit."""
     # Start-up allocates ~100k objects that live as long as the process: collecting them while
     # importing is wasted time (~100 ms of a function's cold start), and so is scanning them in
     # every full collection afterwards. Load the app without the collector, then freeze what it made.
@@ -50,6 +51,13 @@ def _serve(
     from shared.settings import get_settings
 
     configure_logging(get_settings().log_level)
+    # An API function serves no WebSockets: uvicorn then need not import a WebSocket library.
+    ws: dict[str, Any] = {"ws": "none"}
+    if websockets:
+        from functions.relay import MAX_FRAME, WebSocketProtocol
+
+        ws = {"ws": WebSocketProtocol, "ws_max_size": MAX_FRAME}
+        ws["ws_per_message_deflate"] = compress_websockets
     config = uvicorn.Config(
         app,
         host=host,
@@ -60,9 +68,7 @@ def _serve(
         timeout_graceful_shutdown=GRACEFUL_SECONDS,
         proxy_headers=True,
         forwarded_allow_ips="*",
-        ws_per_message_deflate=compress_websockets,
-        # An API function serves no WebSockets: uvicorn then need not import a WebSocket library.
-        ws="auto" if websockets else "none",
+        **ws,
     )
     config.load()
     gc.freeze()

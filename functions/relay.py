@@ -25,11 +25,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from shared import db
 from shared.auth import Claims, check_token
@@ -52,14 +53,17 @@ MAX_MESSAGE = 16384
 # or than this many a second after it, is a flood (each renewal costs a token check), closed 4429.
 MESSAGE_BURST = 50
 MESSAGE_RATE = 5.0
+# The protocol layer refuses (1009) a frame larger than this before the relay reads it; up to it the
+# relay answers 4400 with a reason. It bounds what a client can make a connection buffer.
+MAX_FRAME = 4 * MAX_MESSAGE
 # Every open connection holds ~160 objects the cyclic garbage collector tracks. A full collection
 # walks them all: ~1 s at 10,000 connections, and while clients (re)connect Python runs one every
 # second or two. So every HEAP_FREEZE_SECONDS the relay collects what is new since the last round,
 # which walks only that, and freezes the survivors (gc.freeze): collections skip them from then on.
-# A connection closed with a close frame is freed by reference counting, frozen or not. One whose
-# client vanished leaves websockets' protocol and its parser in a reference cycle (~20 objects),
-# which only a collection frees: every RELAY_HEAP_THAW_SECONDS (10 minutes) the relay unfreezes and
-# runs one full collection. tests/test_relay.py checks that closed connections leave nothing behind.
+# A closed connection is freed by reference counting, frozen or not (WebSocketProtocol breaks the one
+# reference cycle it had). What else may end up as garbage in a cycle while frozen, the relay frees
+# every RELAY_HEAP_THAW_SECONDS (10 minutes) by unfreezing for one full collection, a pause of ~1 s
+# at 10,000 connections. tests/test_relay.py checks closed connections leave nothing behind.
 HEAP_FREEZE_SECONDS = 1.0
 
 CLOSE_UNAUTHORIZED = 4401
@@ -80,6 +84,11 @@ HEAP_OBJECTS = Gauge(
     "chorus_relay_heap_objects",
     "Objects the garbage collector tracks, counted at the last thaw (RELAY_HEAP_THAW_SECONDS)",
 )
+HEAP_THAW_FREED = Gauge(
+    "chorus_relay_heap_thaw_freed_objects",
+    "Objects the last thaw's full collection freed: garbage left in reference cycles while frozen",
+)
+HEAP_THAW_SECONDS = Gauge("chorus_relay_heap_thaw_seconds", "How long the last thaw held the event loop")
 LAG = Histogram(
     "chorus_relay_delivery_lag_seconds",
     "Time from an event's commit to its sending (live and backfilled events)",
@@ -279,13 +288,18 @@ async def _events_between(household: uuid.UUID, after: int, upto: int | None) ->
         return [_wire(row) for row in rows]
 
 
+# Built once: a statement built per call with in_(…) left its parameter in a reference cycle, garbage
+# that waited for a thaw when the heap was frozen mid-query (see HEAP_FREEZE_SECONDS).
+_CURRENT_SEQS = select(Household.id, Household.event_seq).where(
+    Household.id.in_(bindparam("households", expanding=True))
+)
+
+
 async def _current_seqs(households: set[uuid.UUID]) -> dict[uuid.UUID, int]:
     if not households:
         return {}
     async with db.session_scope() as session:
-        rows = await session.execute(
-            select(Household.id, Household.event_seq).where(Household.id.in_(households))
-        )
+        rows = await session.execute(_CURRENT_SEQS, {"households": list(households)})
         return {household: int(seq) for household, seq in rows}
 
 
@@ -570,14 +584,18 @@ class Relay:
         thawed = -math.inf
         while True:
             await asyncio.sleep(HEAP_FREEZE_SECONDS)
-            thaw = time.monotonic() - thawed >= self.settings.relay_heap_thaw_seconds
-            if thaw:
-                gc.unfreeze()
-                thawed = time.monotonic()
-            gc.collect()
+            if time.monotonic() - thawed < self.settings.relay_heap_thaw_seconds:
+                gc.collect()
+                gc.freeze()
+                continue
+            started = time.perf_counter()
+            gc.unfreeze()
+            freed = gc.collect()
             gc.freeze()
-            if thaw:  # counting walks the whole heap (~0.2 s at 10,000 connections): only now
-                HEAP_OBJECTS.set(gc.get_freeze_count())
+            HEAP_OBJECTS.set(gc.get_freeze_count())  # a walk of the heap (~0.2 s at 10,000 connections)
+            HEAP_THAW_FREED.set(freed)
+            HEAP_THAW_SECONDS.set(time.perf_counter() - started)
+            thawed = time.monotonic()
 
     @asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
@@ -635,6 +653,17 @@ async def _close(websocket: WebSocket, code: int, reason: str) -> None:
     with contextlib.suppress(Exception):
         async with asyncio.timeout(2):
             await websocket.close(code, reason[:120])
+
+
+class WebSocketProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's WebSocket protocol (websockets' Sans-I/O one), letting go of websockets' parser when
+    the connection ends: the parser is a generator whose frame holds the websockets protocol, a
+    reference cycle that kept every closed connection (and what it had buffered) in memory until a
+    full collection, or a thaw once frozen. `chorus relay` and `chorus web` serve with it."""
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        self.conn.parser.close()  # nothing reads from the connection after this
 
 
 def create_app() -> Starlette:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import threading
@@ -26,11 +27,15 @@ EMULATOR_ENV = "FIREBASE_AUTH_EMULATOR_HOST"
 
 # A browser sends the same ID token with every request for up to an hour. Checking the signature is
 # quick, but firebase-admin gets Google's keys through requests + CacheControl on every call: ~300 µs
-# of CPU even when cached, plus a worker thread, nearly as much as the rest of a read. A token that
-# passed is remembered (per project and emulator setting, the most recent REMEMBERED_TOKENS), and
-# its times are checked again on every use. Tokens that failed are not remembered.
+# of CPU even when cached, plus a worker thread, nearly as much as the rest of a read. So the claims
+# of a token that passed are remembered (by the token's SHA-256, per project and emulator setting,
+# the most recent REMEMBERED_TOKENS) and its times are checked again on every use; an expired one is
+# forgotten, one that failed is never remembered. Like firebase-admin without check_revoked, this
+# does not see a revoked token; nor does it see Google withdraw the key a remembered token was
+# signed with (keys are published for days, a token lives an hour).
 REMEMBERED_TOKENS = 4096
-_remembered: OrderedDict[tuple[str, str, str], dict[str, Any]] = OrderedDict()
+_Key = tuple[str, str, bytes]
+_remembered: OrderedDict[_Key, tuple[Claims, int]] = OrderedDict()  # → (claims, issued at)
 _remembered_lock = threading.Lock()
 
 
@@ -85,23 +90,29 @@ def _claim_text(raw: dict[str, Any], name: str, limit: int) -> str | None:
     return value if isinstance(value, str) and 0 < len(value) <= limit else None
 
 
-def _key(token: str, settings: Settings) -> tuple[str, str, str]:
-    return (settings.firebase_project_id, settings.firebase_auth_emulator_host, token)
+def _key(token: str, settings: Settings) -> _Key:
+    digest = hashlib.sha256(token.encode()).digest()
+    return (settings.firebase_project_id, settings.firebase_auth_emulator_host, digest)
 
 
-def _recall(key: tuple[str, str, str]) -> dict[str, Any] | None:
+def _recall(key: _Key) -> tuple[Claims, int] | None:
     with _remembered_lock:
-        raw = _remembered.get(key)
-        if raw is not None:
+        remembered = _remembered.get(key)
+        if remembered is not None:
             _remembered.move_to_end(key)
-        return raw
+        return remembered
 
 
-def _remember(key: tuple[str, str, str], raw: dict[str, Any]) -> None:
+def _remember(key: _Key, remembered: tuple[Claims, int]) -> None:
     with _remembered_lock:
-        _remembered[key] = raw
+        _remembered[key] = remembered
         while len(_remembered) > REMEMBERED_TOKENS:
             _remembered.popitem(last=False)
+
+
+def _forget(key: _Key) -> None:
+    with _remembered_lock:
+        _remembered.pop(key, None)
 
 
 def _verify_with_firebase(token: str, settings: Settings) -> dict[str, Any]:
@@ -130,33 +141,37 @@ def _verify_with_firebase(token: str, settings: Settings) -> dict[str, Any]:
     return raw
 
 
-def verify_token(token: str, settings: Settings) -> Claims:
-    """Verify one ID token; raise InvalidToken with a reason the client can show. May fetch
-    Google's keys: off the event loop, call `check_token`."""
-    key = _key(token, settings)
-    raw = _recall(key)
-    fresh = raw is None
-    if raw is None:
-        raw = _verify_with_firebase(token, settings)
-    now = time.time()
-    skew = settings.token_clock_skew_seconds
-    expires_at = _claim_time(raw, "exp")
+def _claims(raw: dict[str, Any]) -> tuple[Claims, int]:
+    """The claims Chorus uses, and when the token was issued."""
     issued_at = _claim_time(raw, "iat")
-    auth_time = _claim_time(raw, "auth_time", issued_at)
-    # The SDK does not check times on emulator tokens, nor can it on remembered ones; Chorus does.
-    if expires_at < now - skew:
-        raise InvalidToken("the ID token has expired; refresh it", code="token-expired")
-    if issued_at > now + skew or auth_time > now + skew:
-        raise InvalidToken("the ID token is not valid: issued in the future")
     claims = Claims(
         uid=raw["uid"],
         email=_claim_text(raw, "email", 320),
         name=_claim_text(raw, "name", 1000),
-        auth_time=auth_time,
-        expires_at=expires_at,
+        auth_time=_claim_time(raw, "auth_time", issued_at),
+        expires_at=_claim_time(raw, "exp"),
     )
-    if fresh:
-        _remember(key, raw)
+    return claims, issued_at
+
+
+def verify_token(token: str, settings: Settings) -> Claims:
+    """Verify one ID token; raise InvalidToken with a reason the client can show. May fetch
+    Google's keys: off the event loop, call `check_token`."""
+    key = _key(token, settings)
+    remembered = _recall(key)
+    claims, issued_at = remembered or _claims(_verify_with_firebase(token, settings))
+    now = time.time()
+    skew = settings.token_clock_skew_seconds
+    # The SDK does not check times on emulator tokens, nor can it on remembered ones; Chorus does.
+    if claims.expires_at < now - skew:
+        _forget(key)
+        raise InvalidToken("the ID token has expired; refresh it", code="token-expired")
+    if issued_at > now + skew or claims.auth_time > now + skew:
+        raise InvalidToken("the ID token is not valid: issued in the future")
+    # Remembered only if firebase-admin checked it the way the settings say (it reads the emulator
+    # switch from the environment, which another thread with other settings could have changed).
+    if remembered is None and bool(os.environ.get(EMULATOR_ENV)) == settings.emulator:
+        _remember(key, (claims, issued_at))
     return claims
 
 

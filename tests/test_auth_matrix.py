@@ -140,11 +140,13 @@ async def test_refused_calls_change_nothing(client: httpx.AsyncClient, setting: 
 
 
 @pytest.fixture
-def without_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Settings as in production: real signatures required (no network needed to refuse these)."""
-    monkeypatch.delenv("FIREBASE_AUTH_EMULATOR_HOST")
-    get_settings.cache_clear()
-    yield
+def without_emulator() -> Iterator[None]:
+    """Settings as in production: real signatures required (no network needed to refuse these).
+    The switch is set empty rather than removed, so that a developer's .env cannot put it back."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FIREBASE_AUTH_EMULATOR_HOST", "")
+        get_settings.cache_clear()
+        yield
     get_settings.cache_clear()
 
 

@@ -521,8 +521,9 @@ async def test_clients_sending_garbage_are_closed_without_affecting_others(
         await ws.send(json.dumps({"type": "pong", "pad": "x" * 17000}))
         assert await closed_with(ws) == 4400
         ws = await authenticated(relay, member)
-        await ws.send("x" * 200_000)
-        assert await closed_with(ws) == 4400
+        with contextlib.suppress(ConnectionClosed):
+            await ws.send("x" * 200_000)  # beyond MAX_FRAME: the protocol layer refuses it
+        assert await closed_with(ws) == 1009
         ws = await connect(_ws(relay), open_timeout=5)  # garbage instead of auth
         await ws.send("{not json")
         assert await closed_with(ws) == 4401
@@ -594,9 +595,9 @@ async def test_a_client_flooding_the_relay_is_closed_with_4429_and_others_are_un
 async def test_frames_over_the_size_limits_are_closed_and_others_are_unaffected(
     relay: ServedProcess, client: httpx.AsyncClient, make_user: MakeUser
 ) -> None:
-    """MAX_MESSAGE is counted in bytes, to the byte; a frame beyond uvicorn's 16 MiB never reaches the
+    """MAX_MESSAGE is counted in bytes, to the byte; a frame beyond MAX_FRAME never reaches the
     relay's code (the protocol layer closes it with 1009, message too big)."""
-    from functions.relay import MAX_MESSAGE
+    from functions.relay import MAX_FRAME, MAX_MESSAGE
 
     owner, member, households = await setup_households(client, make_user, 1)
     [household] = households
@@ -627,7 +628,11 @@ async def test_frames_over_the_size_limits_are_closed_and_others_are_unaffected(
         assert await closed_with(ws) == 4400
         ws = await authenticated(relay, member)
         with contextlib.suppress(ConnectionClosed):
-            await ws.send("x" * (17 * 1024 * 1024))
+            await ws.send("x" * MAX_FRAME)  # what the relay would still read
+        assert await closed_with(ws) == 4400
+        ws = await authenticated(relay, member)
+        with contextlib.suppress(ConnectionClosed):
+            await ws.send("x" * (MAX_FRAME + 1))
         assert await closed_with(ws, 10) == 1009
 
     async def body() -> None:

@@ -4,6 +4,10 @@ instead of googleapis.com; everything else is as in production."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import os
 import time
 import uuid
@@ -16,7 +20,7 @@ from shared import auth
 from shared.errors import Unavailable
 from shared.settings import Settings, get_settings
 from tests.plugin import MakeUser
-from tests.signing import KeyServer, private_key, sign
+from tests.signing import KeyServer, certificate, private_key, sign
 from tests.utils import assert_problem
 
 
@@ -42,14 +46,20 @@ def _signed_only(keys: KeyServer) -> Settings:
     return Settings(firebase_project_id=keys.project, firebase_auth_emulator_host="")
 
 
-def test_a_signed_token_is_accepted_and_remembered(keys: KeyServer) -> None:
+def test_a_signed_token_is_accepted_and_remembered(keys: KeyServer, monkeypatch: pytest.MonkeyPatch) -> None:
     token = keys.token("alice")
     claims = auth.verify_token(token, _signed_only(keys))
     assert (claims.uid, claims.email) == ("alice", "alice@example.com")
     assert keys.fetches == 1
+    assert auth._recall(auth._key(token, _signed_only(keys))) is not None
+
+    def not_again(*args: object) -> None:
+        raise AssertionError("a remembered token was checked with firebase-admin again")
+
+    monkeypatch.setattr(auth, "_verify_with_firebase", not_again)
     for _ in range(5):
         assert auth.verify_token(token, _signed_only(keys)) == claims
-    assert keys.fetches == 1  # Google's Cache-Control is honoured, and the token is remembered
+    assert keys.fetches == 1  # and firebase-admin honoured Google's Cache-Control
 
 
 FORGERIES: dict[str, Callable[[KeyServer], str]] = {
@@ -59,8 +69,23 @@ FORGERIES: dict[str, Callable[[KeyServer], str]] = {
     "another issuer": lambda k: k.token("mallory", iss="https://securetoken.google.com/x"),
     "no subject": lambda k: k.token("mallory", sub=""),
     "expired": lambda k: k.token("mallory", exp=int(time.time()) - 600),
-    "unsigned": lambda k: k.token("mallory").rsplit(".", 1)[0] + ".",
+    "signature stripped": lambda k: k.token("mallory").rsplit(".", 1)[0] + ".",
+    "alg none": lambda k: _with_header(k, {"alg": "none", "kid": k.kid}, b""),
+    # The public certificate as an HMAC secret: the classic algorithm-confusion forgery.
+    "HS256 with the public key": lambda k: _with_header(k, {"alg": "HS256", "kid": k.kid}, None),
 }
+
+
+def _with_header(keys: KeyServer, header: dict[str, str], signature: bytes | None) -> str:
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    claims = keys.claims("mallory")
+    signed = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims).encode())}"
+    if signature is None:
+        secret = certificate(keys.key).encode()
+        signature = hmac.new(secret, signed.encode(), hashlib.sha256).digest()
+    return f"{signed}.{b64(signature)}"
 
 
 @pytest.mark.parametrize("case", FORGERIES)
@@ -75,11 +100,13 @@ def test_bad_signed_tokens_are_refused_and_not_remembered(keys: KeyServer, case:
 def test_a_remembered_token_still_expires(keys: KeyServer, monkeypatch: pytest.MonkeyPatch) -> None:
     token = keys.token("bob")
     expires_at = auth.verify_token(token, _signed_only(keys)).expires_at
+    assert auth._recall(auth._key(token, _signed_only(keys))) is not None
     later = expires_at + _signed_only(keys).token_clock_skew_seconds + 1
     monkeypatch.setattr("shared.auth.time.time", lambda: float(later))
     with pytest.raises(auth.InvalidToken) as refused:
         auth.verify_token(token, _signed_only(keys))
     assert refused.value.code == "token-expired"
+    assert auth._recall(auth._key(token, _signed_only(keys))) is None  # and forgotten
 
 
 def test_unreachable_keys_are_our_outage_not_the_clients(keys: KeyServer) -> None:
@@ -102,12 +129,14 @@ def test_an_emulator_token_remembered_in_emulator_mode_is_refused_with_signature
 
 
 @pytest.fixture
-def signed_only(keys: KeyServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[KeyServer]:
-    """The process's own settings as in production: this project, no emulator."""
-    monkeypatch.delenv(auth.EMULATOR_ENV)
-    monkeypatch.setenv("FIREBASE_PROJECT_ID", keys.project)
-    get_settings.cache_clear()
-    yield keys
+def signed_only(keys: KeyServer) -> Iterator[KeyServer]:
+    """The process's own settings as in production: this project, no emulator (set empty rather
+    than removed, so that a developer's .env cannot put the emulator back)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(auth.EMULATOR_ENV, "")
+        patch.setenv("FIREBASE_PROJECT_ID", keys.project)
+        get_settings.cache_clear()
+        yield keys
     get_settings.cache_clear()
 
 
