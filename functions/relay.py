@@ -53,15 +53,15 @@ MAX_MESSAGE = 16384
 # or than this many a second after it, is a flood (each renewal costs a token check), closed 4429.
 MESSAGE_BURST = 50
 MESSAGE_RATE = 5.0
-# The protocol layer refuses (1009) a frame larger than this before the relay reads it; up to it the
-# relay answers 4400 with a reason. It bounds what a client can make a connection buffer.
+# The protocol layer refuses (1009) a message larger than this (all its fragments) before the relay
+# reads it; up to it the relay answers 4400 with a reason. It bounds what a connection buffers.
 MAX_FRAME = 4 * MAX_MESSAGE
 # Every open connection holds ~160 objects the cyclic garbage collector tracks. A full collection
 # walks them all: ~1 s at 10,000 connections, and while clients (re)connect Python runs one every
 # second or two. So every HEAP_FREEZE_SECONDS the relay collects what is new since the last round,
 # which walks only that, and freezes the survivors (gc.freeze): collections skip them from then on.
-# A closed connection is freed by reference counting, frozen or not (WebSocketProtocol breaks the one
-# reference cycle it had). What else may end up as garbage in a cycle while frozen, the relay frees
+# A closed connection is freed by reference counting, frozen or not (WebSocketProtocol breaks the
+# reference cycles it had). What else may end up as garbage in a cycle while frozen, the relay frees
 # every RELAY_HEAP_THAW_SECONDS (10 minutes) by unfreezing for one full collection, a pause of ~1 s
 # at 10,000 connections. tests/test_relay.py checks closed connections leave nothing behind.
 HEAP_FREEZE_SECONDS = 1.0
@@ -657,13 +657,22 @@ async def _close(websocket: WebSocket, code: int, reason: str) -> None:
 
 class WebSocketProtocol(WebSocketsSansIOProtocol):
     """uvicorn's WebSocket protocol (websockets' Sans-I/O one), letting go of websockets' parser when
-    the connection ends: the parser is a generator whose frame holds the websockets protocol, a
-    reference cycle that kept every closed connection (and what it had buffered) in memory until a
-    full collection, or a thaw once frozen. `chorus relay` and `chorus web` serve with it."""
+    the connection ends. The parser is a generator whose frame holds websockets' protocol, and the
+    error that failed a connection (a message too big, a bad frame, a refused handshake) keeps the
+    protocol's frames in its traceback: reference cycles that kept every closed connection, with what
+    it had buffered, in memory until a full collection, or a thaw once frozen. `chorus relay`,
+    `chorus web` and `chorus dev` serve with it."""
 
     def connection_lost(self, exc: Exception | None) -> None:
-        super().connection_lost(exc)
-        self.conn.parser.close()  # nothing reads from the connection after this
+        try:
+            super().connection_lost(exc)
+        finally:  # nothing reads from the connection after this
+            self.conn.parser.close()
+            failures: tuple[BaseException | None, ...] = (self.conn.parser_exc, self.conn.handshake_exc)
+            for error in failures:
+                while error is not None:  # its traceback's frames hold the protocol
+                    error.__traceback__ = None
+                    error = error.__cause__ or error.__context__
 
 
 def create_app() -> Starlette:

@@ -168,8 +168,9 @@ def verify_token(token: str, settings: Settings) -> Claims:
         raise InvalidToken("the ID token has expired; refresh it", code="token-expired")
     if issued_at > now + skew or claims.auth_time > now + skew:
         raise InvalidToken("the ID token is not valid: issued in the future")
-    # Remembered only if firebase-admin checked it the way the settings say (it reads the emulator
-    # switch from the environment, which another thread with other settings could have changed).
+    # firebase-admin reads the emulator switch from the environment, which a thread verifying with
+    # other settings may change meanwhile (only tests have two settings; production never has the
+    # emulator). That race can only be noticed afterwards: then the result is not remembered.
     if remembered is None and bool(os.environ.get(EMULATOR_ENV)) == settings.emulator:
         _remember(key, (claims, issued_at))
     return claims

@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     event_retention_days: int = Field(default=14, ge=1, le=365)
 
     # The relay freezes its long-lived heap (functions/relay.py HEAP_FREEZE_SECONDS) and thaws it this
-    # often: one full collection, which frees what closed connections left in reference cycles.
+    # often: one full collection, which frees any garbage left in reference cycles while frozen.
     relay_heap_thaw_seconds: float = Field(default=600.0, gt=0)
 
     # Scheduled jobs push their outcome here when set (e.g. http://pushgateway:9091).

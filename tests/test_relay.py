@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -348,24 +349,26 @@ async def test_closed_connections_leave_nothing_behind_in_the_frozen_heap(
 
             assert await _until(released, 10), (
                 f"{count} closed connections left objects behind: {before} before, {held[-1]} open, "
-                f"{after[-3:]} after closing"
+                f"(objects, freed by the thaw) {after[-3:]} after closing"
             )
+            assert after[-1][1] < count * 5, f"the thaw found {after[-1][1]} objects in reference cycles"
     finally:
         _stop(relay)
 
 
 async def test_closed_connections_are_freed_without_a_garbage_collection() -> None:
-    """`chorus relay` serves with functions.relay.WebSocketProtocol, which closes websockets' parser
-    when a connection ends. With uvicorn's own protocol the parser (a generator) and websockets'
-    protocol hold each other: each closed connection, with what it had buffered, waited for a
-    garbage collection, and in the relay's frozen heap for a thaw. Collection is off here, so only
-    reference counting can free them."""
+    """`chorus relay` serves with functions.relay.WebSocketProtocol, which lets go of websockets'
+    parser when a connection ends. With uvicorn's own protocol the parser (a generator) and
+    websockets' protocol hold each other, as does the error that failed a connection: each closed
+    connection, with what it had buffered, waited for a garbage collection, and in the relay's
+    frozen heap for a thaw. Collection is off here, so only reference counting can free them:
+    closed, dropped, failed for a message over MAX_FRAME, or refused at the handshake."""
     import gc
 
     import uvicorn
     from websockets.server import ServerProtocol
 
-    from functions.relay import WebSocketProtocol
+    from functions.relay import MAX_FRAME, WebSocketProtocol
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         assert scope["type"] == "websocket"
@@ -383,9 +386,19 @@ async def test_closed_connections_are_freed_without_a_garbage_collection() -> No
     async def all_freed() -> bool:
         return alive() == 0
 
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, ws=WebSocketProtocol, lifespan="off")
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        lifespan="off",
+        log_config=None,
+        ws=WebSocketProtocol,  # as `chorus relay` serves (functions/cli.py)
+        ws_max_size=MAX_FRAME,
+        ws_per_message_deflate=False,
+    )
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
+    collecting = gc.isenabled()
     gc.collect()
     gc.disable()
     try:
@@ -394,11 +407,27 @@ async def test_closed_connections_are_freed_without_a_garbage_collection() -> No
         assert alive() == 0
         sockets = [await connect(f"ws://127.0.0.1:{port}/") for _ in range(20)]
         assert alive() == 20
-        await asyncio.gather(*(ws.close() for ws in sockets[:10]))
-        for ws in sockets[10:]:
+        await asyncio.gather(*(ws.close() for ws in sockets[:8]))
+        for ws in sockets[8:16]:
             ws.transport.abort()  # gone without a close frame
-        assert await _until(all_freed, 5), f"{alive()} of 20 closed connections still in memory"
+        for ws in sockets[16:]:
+            with contextlib.suppress(ConnectionClosed):
+                await ws.send("x" * (MAX_FRAME + 1))
+            with pytest.raises(ConnectionClosed):
+                await asyncio.wait_for(ws.recv(), 5)
+            assert ws.close_code == 1009
+        for _ in range(4):  # an upgrade without Sec-WebSocket-Key: refused with 400
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(
+                b"GET / HTTP/1.1\r\nHost: relay\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                b"Sec-WebSocket-Version: 13\r\n\r\n"
+            )
+            assert (await asyncio.wait_for(reader.readline(), 5)).startswith(b"HTTP/1.1 400")
+            writer.close()
+            await writer.wait_closed()
+        assert await _until(all_freed, 5), f"{alive()} closed connections still in memory"
     finally:
-        gc.enable()
+        if collecting:
+            gc.enable()
         server.should_exit = True
         await serving
