@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
@@ -74,7 +75,10 @@ def _serve(
     gc.freeze()
     gc.enable()
     server = uvicorn.Server(config)
-    server.run()
+    # uvicorn shuts down gracefully on Ctrl-C, then raises it again: that is a clean stop, not an
+    # error (click would print "Aborted!" and exit 1, and `make run` report a failure).
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
     if not server.started:
         sys.exit(3)  # what uvicorn.run does when start-up fails (a port in use, a lifespan error)
 
