@@ -11,7 +11,7 @@ from sqlalchemy.orm import undefer
 
 from shared import events
 from shared.auth import Claims, signed_in_recently
-from shared.errors import Forbidden
+from shared.errors import Conflict, Forbidden
 from shared.models import Household, Membership, Role, User
 from shared.schemas import (
     HouseholdCreate,
@@ -46,8 +46,29 @@ async def member_count(session: AsyncSession, household_id: uuid.UUID) -> int:
     return count or 0
 
 
+# Every household a person belongs to travels in the relay's sign-in message (`since`, ~50 bytes
+# each, within its 16 KiB) and in every list of theirs: one person belongs to at most this many.
+MAX_HOUSEHOLDS_PER_USER = 100
+
+_HOUSEHOLDS_OF = (
+    select(func.count()).select_from(Membership).where(Membership.user_id == sa.bindparam("user_id"))
+)
+
+
+async def ensure_room_for_another(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """409 too-many-households when the person already belongs to MAX_HOUSEHOLDS_PER_USER. Locks
+    their user row until the transaction ends, so two creates or joins at once cannot both pass."""
+    await session.execute(select(User.id).where(User.id == user_id).with_for_update())
+    if (await session.scalar(_HOUSEHOLDS_OF, {"user_id": user_id}) or 0) >= MAX_HOUSEHOLDS_PER_USER:
+        raise Conflict(
+            f"you belong to {MAX_HOUSEHOLDS_PER_USER} households, the most one person can; leave one first",
+            code="too-many-households",
+        )
+
+
 async def create(session: AsyncSession, *, user: User, data: HouseholdCreate) -> HouseholdPublic:
     """Create a household with the caller as its owner."""
+    await ensure_room_for_another(session, user.id)
     household = Household(id=uuid.uuid4(), name=data.name, timezone=data.timezone)
     session.add(household)
     await session.flush()

@@ -13,7 +13,7 @@ from sqlalchemy.orm import undefer
 
 from shared import events, notifications
 from shared.errors import Conflict, Forbidden, Gone, NotFound, TooManyRequests
-from shared.households import to_public
+from shared.households import ensure_room_for_another, to_public
 from shared.models import Household, Invite, JoinThrottle, Membership, Role, User
 from shared.schemas import HouseholdPublic, InviteCreate, InvitePublic, InvitesPublic, InviteStatus
 from shared.settings import get_settings
@@ -155,6 +155,7 @@ async def join(session: AsyncSession, *, user: User, raw_code: str) -> Household
     if await session.get(Membership, (household_id, user_id)) is not None:
         await session.rollback()
         raise Conflict("you are already a member of this household", code="already-member")
+    await ensure_room_for_another(session, user_id)
 
     # One statement claims a use, so two people racing for the last use cannot both get in.
     role = await session.scalar(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from typing import Any
@@ -7,12 +8,14 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import event, select
+from sqlalchemy import insert as sa_insert
 from sqlalchemy.exc import InvalidRequestError
 
 from shared import db
+from shared.households import MAX_HOUSEHOLDS_PER_USER
 from shared.models import Household, Membership
 from tests.plugin import MakeUser
-from tests.utils import add_member, assert_problem, create_household, forge_token
+from tests.utils import add_member, assert_problem, create_household, create_invite, forge_token, join, me
 
 
 async def test_create_household_makes_caller_owner(client: httpx.AsyncClient, make_user: MakeUser) -> None:
@@ -179,3 +182,65 @@ async def test_delete_household_refuses_admin(client: httpx.AsyncClient, make_us
     await add_member(client, owner, household["id"], admin, role="admin")
     response = await client.delete(f"/api/households/{household['id']}", headers=admin.headers())
     assert_problem(response, 403, "role-required")
+
+
+async def _belong_to_many(client: httpx.AsyncClient, user: Any, count: int) -> None:
+    """Make `user` a member of `count` more households, straight in SQL (quicker than the API)."""
+    user_id = uuid.UUID((await me(client, user))["id"])
+    ids = [uuid.uuid4() for _ in range(count)]
+    async with db.session_scope() as session:
+        await session.execute(
+            sa_insert(Household),
+            [{"id": h, "name": f"Many {n}", "timezone": "UTC"} for n, h in enumerate(ids)],
+        )
+        await session.execute(
+            sa_insert(Membership), [{"household_id": h, "user_id": user_id, "role": "member"} for h in ids]
+        )
+        await session.commit()
+
+
+async def _households_of(client: httpx.AsyncClient, user: Any) -> int:
+    response = await client.get("/api/households", headers=user.headers())
+    assert response.status_code == 200, response.text
+    return int(response.json()["count"])
+
+
+async def test_one_person_belongs_to_at_most_the_limit_of_households(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    """Every household a person belongs to is in the relay's sign-in message; past the limit,
+    creating or joining one more is a 409 that changes nothing, and leaving one makes room."""
+    busy, host = make_user("busy"), make_user("host")
+    await _belong_to_many(client, busy, MAX_HOUSEHOLDS_PER_USER - 1)
+    await create_household(client, busy, name="The last one")
+    assert await _households_of(client, busy) == MAX_HOUSEHOLDS_PER_USER
+
+    refused = await client.post("/api/households", headers=busy.headers(), json={"name": "One more"})
+    assert_problem(refused, 409, "too-many-households")
+    elsewhere = await create_household(client, host)
+    invite = await create_invite(client, host, elsewhere["id"])
+    assert_problem(await join(client, busy, invite["code"]), 409, "too-many-households")
+    assert await _households_of(client, busy) == MAX_HOUSEHOLDS_PER_USER
+    invites = await client.get(f"/api/households/{elsewhere['id']}/invites", headers=host.headers())
+    assert [i["uses"] for i in invites.json()["data"]] == [0]
+
+    listed = (await client.get("/api/households", headers=busy.headers())).json()["data"]
+    one = next(h for h in listed if h["role"] == "member")
+    left = await client.post(f"/api/households/{one['id']}/leave", headers=busy.headers())
+    assert left.status_code == 204, left.text
+    assert (await join(client, busy, invite["code"])).status_code == 200
+
+
+async def test_two_creates_at_once_cannot_both_pass_the_limit(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    busy = make_user("busy")
+    await _belong_to_many(client, busy, MAX_HOUSEHOLDS_PER_USER - 1)
+    answers = await asyncio.gather(
+        *(
+            client.post("/api/households", headers=busy.headers(), json={"name": f"Race {n}"})
+            for n in range(4)
+        )
+    )
+    assert sorted(a.status_code for a in answers) == [201, 409, 409, 409], [a.text for a in answers]
+    assert await _households_of(client, busy) == MAX_HOUSEHOLDS_PER_USER

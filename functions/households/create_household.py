@@ -21,6 +21,7 @@ function = Function(
     request=HouseholdCreate,
     response=HouseholdPublic,
     status_code=201,
+    errors=(409,),  # too-many-households
 )
 app = function.app()
 handler = lambda_handler(app)
