@@ -375,6 +375,22 @@ async def _create_household(token: str) -> uuid.UUID:
         await db.dispose_engine()
 
 
+def sign_up_users(host: str, project: str, count: int, prefix: str = "bench") -> list[tuple[str, str]]:
+    """(Firebase uid, ID token) of `count` new users on the Auth emulator at `host`."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from functions.devservices import sign_up
+
+    run = uuid.uuid4().hex[:8]
+
+    def one(n: int) -> tuple[str, str]:
+        answer = sign_up(host, f"{prefix}-{run}-{n}@example.com", "bench-password", project_id=project)
+        return str(answer["localId"]), str(answer["idToken"])
+
+    with ThreadPoolExecutor(8) as pool:
+        return list(pool.map(one, range(count)))
+
+
 @contextmanager
 def fixture(log: Any = lambda _: None, *, services_cpu: int | None = 1) -> Iterator[Fixture]:
     """Services (embedded unless DATABASE_URL, REDIS_URL, FIREBASE_AUTH_EMULATOR_HOST are set),

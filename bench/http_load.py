@@ -42,7 +42,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +61,7 @@ from bench.common import (
     image_venvs,
     pin_self,
     pinned,
+    sign_up_users,
     stop,
     wait_for,
 )
@@ -456,7 +456,8 @@ def main() -> None:
             Scenario("read", "GET", f"/api/households/{fx.household_id}", None, "households.get_household"),
             Scenario("write", "POST", "/api/households", WRITE_BODY, "households.create_household"),
         )
-        writers = sign_up_users(WRITERS)
+        host, project = fx.env["FIREBASE_AUTH_EMULATOR_HOST"], fx.env["FIREBASE_PROJECT_ID"]
+        writers = [token for _, token in sign_up_users(host, project, WRITERS, prefix="bench-writer")]
         scripts = {
             scenario.name: lua_script(Path(directory), scenario, writers if scenario.body else [fx.token])
             for scenario in scenarios
@@ -595,30 +596,6 @@ def main() -> None:
     result.write(args.json)
     if errors:  # a refused request is cheaper than a served one: the figures would flatter both
         sys.exit(f"{errors} non-2xx answers or socket errors: these figures are not valid")
-
-
-def sign_up_users(count: int) -> list[str]:
-    """ID tokens of `count` new users on the Auth emulator (Chorus makes their accounts on first use)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from functions.devservices import sign_up
-    from shared.settings import Settings
-
-    settings = Settings()
-    run = uuid.uuid4().hex[:8]
-
-    def one(n: int) -> str:
-        email = f"bench-writer-{run}-{n}@example.com"
-        answer = sign_up(
-            settings.firebase_auth_emulator_host,
-            email,
-            "bench-password",
-            project_id=settings.firebase_project_id,
-        )
-        return str(answer["idToken"])
-
-    with ThreadPoolExecutor(8) as pool:
-        return list(pool.map(one, range(count)))
 
 
 def check_same_answers(read: Scenario, venvs: ImageVenvs, fx: Fixture) -> None:

@@ -69,7 +69,6 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -198,21 +197,10 @@ def row(
 
 def sign_up_users(services: Any, count: int) -> list[tuple[str, str]]:
     """(firebase uid, ID token) of `count` new emulator users."""
-    from functions.devservices import sign_up
+    from bench.common import sign_up_users as sign_up_many
 
-    run = uuid.uuid4().hex[:8]
-
-    def one(n: int) -> tuple[str, str]:
-        answer = sign_up(
-            services.firebase_auth_emulator_host,
-            f"relay-bench-{run}-{n}@example.com",
-            "bench-password",
-            project_id=services.firebase_project_id,
-        )
-        return answer["localId"], answer["idToken"]
-
-    with ThreadPoolExecutor(8) as pool:
-        return list(pool.map(one, range(count)))
+    host, project = services.firebase_auth_emulator_host, services.firebase_project_id
+    return sign_up_many(host, project, count, prefix="relay-bench")
 
 
 async def seed(uids: list[str], households: int) -> tuple[list[uuid.UUID], dict[uuid.UUID, set[int]]]:

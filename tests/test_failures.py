@@ -34,8 +34,8 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.plugin import FirebaseUser, MakeUser, ServedFunction, ServedProcess, _start, _stop
-from tests.test_relay_failures import Reader, _ws, run_readers, wait_until
-from tests.utils import assert_problem, create_household
+from tests.test_relay_failures import Reader, _ws, run_readers
+from tests.utils import assert_problem, create_household, wait_until
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -17,7 +17,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.plugin import FirebaseUser, MakeUser, ServedProcess, _start, _stop
-from tests.utils import add_member, create_chore, create_household, forge_token, me
+from tests.utils import add_member, create_chore, create_household, forge_token, me, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -292,15 +292,6 @@ async def _heap(http: httpx.AsyncClient, served: ServedProcess) -> tuple[float, 
     return float(values["chorus_relay_heap_objects"]), float(values["chorus_relay_heap_thaw_freed_objects"])
 
 
-async def _until(check: Any, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if await check():
-            return True
-        await asyncio.sleep(0.2)
-    return False
-
-
 async def test_closed_connections_leave_nothing_behind_in_the_frozen_heap(
     client: httpx.AsyncClient, make_user: MakeUser, tmp_path: Path
 ) -> None:
@@ -339,7 +330,9 @@ async def test_closed_connections_leave_nothing_behind_in_the_frozen_heap(
                 held.append(await _heap(http, relay))
                 return held[-1][0] > before + count * 100
 
-            assert await _until(counted_with_the_crowd, 10), f"not counted: {before}, then {held[-3:]}"
+            await wait_until(
+                counted_with_the_crowd, 10, "a thaw to count the open crowd", lambda: (before, held[-3:])
+            )
             await close(sockets)
             after: list[tuple[float, float]] = []
 
@@ -347,9 +340,11 @@ async def test_closed_connections_leave_nothing_behind_in_the_frozen_heap(
                 after.append(await _heap(http, relay))
                 return after[-1][0] < before + count * 5
 
-            assert await _until(released, 10), (
-                f"{count} closed connections left objects behind: {before} before, {held[-1]} open, "
-                f"(objects, freed by the thaw) {after[-3:]} after closing"
+            await wait_until(
+                released,
+                10,
+                f"what {count} closed connections held to be gone",
+                lambda: f"{before} before, {held[-1]} open, (objects, freed by the thaw) {after[-3:]} after",
             )
             assert after[-1][1] < count * 5, f"the thaw found {after[-1][1]} objects in reference cycles"
     finally:
@@ -402,7 +397,7 @@ async def test_closed_connections_are_freed_without_a_garbage_collection() -> No
     gc.collect()
     gc.disable()
     try:
-        assert await _until(started, 10)
+        await wait_until(started, 10, "uvicorn to start")
         port = server.servers[0].sockets[0].getsockname()[1]
         assert alive() == 0
         sockets = [await connect(f"ws://127.0.0.1:{port}/") for _ in range(20)]
@@ -425,7 +420,7 @@ async def test_closed_connections_are_freed_without_a_garbage_collection() -> No
             assert (await asyncio.wait_for(reader.readline(), 5)).startswith(b"HTTP/1.1 400")
             writer.close()
             await writer.wait_closed()
-        assert await _until(all_freed, 5), f"{alive()} closed connections still in memory"
+        await wait_until(all_freed, 5, "closed connections to be freed", lambda: f"{alive()} still in memory")
     finally:
         if collecting:
             gc.enable()

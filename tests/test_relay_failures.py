@@ -31,7 +31,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from tests.plugin import FirebaseUser, MakeUser, ServedProcess, _free_port, _start, _stop
-from tests.utils import add_member, create_household
+from tests.utils import add_member, create_household, wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -106,16 +106,6 @@ class Reader:
             "a client to catch up",
             lambda: (wanted, self.since, self.connects, self.closes, self.resyncs),
         )
-
-
-async def wait_until(check: Callable[[], bool], seconds: float, what: str, state: Any = None) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(
-                f"timed out after {seconds} s waiting for {what}: {state() if callable(state) else ''}"
-            )
-        await asyncio.sleep(0.05)
 
 
 async def current_seqs(households: list[str]) -> dict[str, int]:

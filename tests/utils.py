@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import inspect
 import json
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 import httpx
+import pytest
 
 
 class HasHeaders(Protocol):
@@ -128,3 +132,21 @@ async def open_occurrences(
     )
     assert response.status_code == 200, response.text
     return list(response.json()["data"])
+
+
+async def wait_until(
+    check: Callable[[], bool | Awaitable[bool]], seconds: float, what: str, state: Any = None
+) -> None:
+    """Poll `check` (plain or async) until it holds; fail after `seconds`, showing `state()`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        done = check()
+        if inspect.isawaitable(done):
+            done = await done
+        if done:
+            return
+        if time.monotonic() > deadline:
+            pytest.fail(
+                f"timed out after {seconds} s waiting for {what}: {state() if callable(state) else ''}"
+            )
+        await asyncio.sleep(0.05)
