@@ -351,6 +351,8 @@ class Fixture:
     env: dict[str, str]  # the environment the servers need (services, development settings)
     token: str
     household_id: uuid.UUID
+    uid: str  # the user's Firebase uid
+    email: str
 
     @property
     def auth_headers(self) -> dict[str, str]:
@@ -401,15 +403,12 @@ def fixture(log: Any = lambda _: None, *, services_cpu: int | None = 1) -> Itera
     with running_services(Path(tempfile.mkdtemp(prefix="chorus-bench-")), log=log) as services:
         os.environ.update(services.env())
         subprocess.run([str(DEV_CHORUS), "migrate", "upgrade"], check=True, capture_output=True, cwd=ROOT)
-        user = sign_up(
-            services.firebase_auth_emulator_host,
-            f"bench-{uuid.uuid4().hex}@example.com",
-            "bench-password",
-            project_id=services.firebase_project_id,
-        )
+        email = f"bench-{uuid.uuid4().hex}@example.com"
+        project = services.firebase_project_id
+        user = sign_up(services.firebase_auth_emulator_host, email, "bench-password", project_id=project)
         token = str(user["idToken"])
         household_id = asyncio.run(_create_household(token))
         if services_cpu is not None:
             pin_services(services_cpu, services.database_url)
         env = {**os.environ, **services.env(), "ENVIRONMENT": "development"}
-        yield Fixture(env=env, token=token, household_id=household_id)
+        yield Fixture(env=env, token=token, household_id=household_id, uid=str(user["localId"]), email=email)
