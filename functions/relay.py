@@ -279,10 +279,10 @@ def _frame(event: dict[str, Any]) -> str:
     return str(frame)
 
 
-async def _events_between(household: uuid.UUID, after: int, upto: int | None) -> list[dict[str, Any]]:
-    query = select(OutboxEvent).where(OutboxEvent.household_id == household, OutboxEvent.seq > after)
-    if upto is not None:
-        query = query.where(OutboxEvent.seq <= upto)
+async def _events_between(household: uuid.UUID, after: int, upto: int) -> list[dict[str, Any]]:
+    query = select(OutboxEvent).where(
+        OutboxEvent.household_id == household, OutboxEvent.seq > after, OutboxEvent.seq <= upto
+    )
     async with db.session_scope() as session:
         rows = await session.scalars(query.order_by(OutboxEvent.seq).limit(REPLAY_LIMIT + 1))
         return [_wire(row) for row in rows]
@@ -420,16 +420,17 @@ class Relay:
                 conn.last[household] = latest
                 continue
             conn.last[household] = after
-            await self.catch_up(conn, household, upto=None, live=False)
+            await self.catch_up(conn, household, upto=latest, live=False)
 
-    async def catch_up(self, conn: Connection, household: uuid.UUID, *, upto: int | None, live: bool) -> None:
-        """Send what PostgreSQL has after the connection's position (up to `upto`)."""
+    async def catch_up(self, conn: Connection, household: uuid.UUID, *, upto: int, live: bool) -> None:
+        """Send what PostgreSQL has after the connection's position, up to `upto`."""
         after = conn.last.get(household, 0)
         events = await _events_between(household, after, upto)
         if len(events) > REPLAY_LIMIT or (events and events[0]["seq"] != after + 1):
-            # Too much, or pruned: the client reloads over HTTP and continues from the newest.
+            # Too much, or pruned: the client reloads over HTTP and the stream goes on after `upto`
+            # (not after the last event fetched: a capped fetch stops short of it).
             await conn.send({"type": "resync", "household_id": str(household)})
-            conn.last[household] = max(conn.last.get(household, 0), events[-1]["seq"] if events else after)
+            conn.last[household] = max(conn.last.get(household, 0), upto)
             return
         for event in events:
             await self.deliver(conn, event, live=live)

@@ -177,6 +177,15 @@ async def _plan_batch(
             .order_by(Occurrence.chore_id, Occurrence.due_at.desc())
         )
     }
+    # In "each of" chores every member's turns follow their own last one.
+    latest_own = {
+        (chore_id, user_id): due_at
+        for chore_id, user_id, due_at in await session.execute(
+            select(Occurrence.chore_id, Occurrence.for_user_id, func.max(Occurrence.due_at))
+            .where(Occurrence.chore_id.in_(ids), Occurrence.for_user_id.is_not(None))
+            .group_by(Occurrence.chore_id, Occurrence.for_user_id)
+        )
+    }
     # Members who already have an open occurrence of an "each of" chore are not planned again.
     has_open: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
     for chore_id, user_id in await session.execute(
@@ -208,36 +217,56 @@ async def _plan_batch(
         if credited_id is not None:  # history of a deleted user
             load[household_id][credited_id] = int(minutes or 0)
 
-    rows: list[dict[str, object]] = []
-    for chore, tz in chores:
-        previous = latest.get(chore.id)
+    def next_due(chore: Chore, tz: str, previous: datetime | None) -> datetime | None:
         last_closed = closed.get(chore.id)
         if chore.anchor == "completion" and last_closed is not None:
-            due = occurrences.next_due(
+            return occurrences.next_due(
                 chore,
                 tz,
                 after=now,
                 completed_at=occurrences.catch_up(last_closed[0], now),
                 completions=max(last_closed[1], 1),
             )
-        else:
-            # Not behind the current one: a paused or missed chore does not get a backlog.
-            after = occurrences.catch_up(previous[0], now) if previous is not None else now
-            due = occurrences.next_due(chore, tz, after=after)
+        # Not behind the current one: a paused or missed chore does not get a backlog.
+        after = occurrences.catch_up(previous, now) if previous is not None else now
+        return occurrences.next_due(chore, tz, after=after)
+
+    dues: dict[tuple[uuid.UUID, datetime | None], datetime | None] = {}
+
+    def plan(
+        chore: Chore,
+        tz: str,
+        previous: datetime | None,
+        *,
+        last_assignee: uuid.UUID | None = None,
+        only_for: uuid.UUID | None = None,
+    ) -> list[dict[str, object]]:
+        """The rows of the chore's next due time after `previous` (its latest occurrence's)."""
+        if (chore.id, previous) not in dues:  # "each of" members mostly share their last due time
+            dues[chore.id, previous] = next_due(chore, tz, previous)
+        due = dues[chore.id, previous]
         if due is None:
-            continue
+            return []
         on = occurrences.local_date(due, tz, all_day=chore.all_day)
         facts = occurrences.Facts(
             members=members[chore.id],
             away={user for user, start, end in away[chore.household_id] if start <= on <= end},
-            last_assignee=previous[1] if previous is not None else None,
+            last_assignee=last_assignee,
             load={m.user_id: load[chore.household_id].get(m.user_id, 0) for m in members[chore.id]},
         )
-        rows.extend(
-            row
-            for row in occurrences.plan(chore, tz, due, facts)
-            if row.get("for_user_id") not in has_open[chore.id]
-        )
+        return occurrences.plan(chore, tz, due, facts, only_for=only_for)
+
+    rows: list[dict[str, object]] = []
+    for chore, tz in chores:
+        if chore.mode is not Mode.EACH_OF:
+            previous = latest.get(chore.id)
+            due_at, assignee = previous if previous is not None else (None, None)
+            rows += plan(chore, tz, due_at, last_assignee=assignee)
+            continue
+        for member in members[chore.id]:
+            if member.user_id not in has_open[chore.id]:
+                own = latest_own.get((chore.id, member.user_id))
+                rows += plan(chore, tz, own, only_for=member.user_id)
     return rows
 
 

@@ -166,11 +166,14 @@ def plan(
     chore: Chore, tz: str, due: datetime, facts: Facts, *, only_for: uuid.UUID | None = None
 ) -> list[dict[str, object]]:
     """The occurrence rows for one due time: one per member for "each of", else one, with its reason."""
+    # Every row has the same keys: one INSERT takes many chores' rows (materialize), and a
+    # multi-row INSERT's columns are the first row's.
     base = {
         "chore_id": chore.id,
         "household_id": chore.household_id,
         "due_at": due,
         "window_start": local_day_start(due, tz, all_day=chore.all_day),
+        "for_user_id": None,
     }
     if chore.mode is Mode.EACH_OF:
         return [
@@ -236,22 +239,26 @@ async def spawn_next(
     if due is None:
         return []
     members = await eligible_members(session, chore)
-    last = await session.scalar(
-        select(Occurrence.assignee_id)
-        .where(Occurrence.chore_id == chore.id, Occurrence.due_at < due)
-        .order_by(Occurrence.due_at.desc())
-        .limit(1)
-    )
     facts = Facts(
         members=members,
         away=await _away(session, chore.household_id, local_date(due, tz, all_day=chore.all_day)),
-        last_assignee=last,
+        last_assignee=await _assignee_before(session, chore.id, due),
         load=await load_minutes(session, chore.household_id, [m.user_id for m in members], until=due),
     )
     created = await insert_planned(session, plan(chore, tz, due, facts, only_for=only_for))
     for occurrence_id in created:
         await announce(session, occurrence_id, "occurrence.created")
     return created
+
+
+async def _assignee_before(session: AsyncSession, chore_id: uuid.UUID, due: datetime) -> uuid.UUID | None:
+    """Who had the chore's turn before `due`: round robin goes on from them."""
+    return await session.scalar(
+        select(Occurrence.assignee_id)
+        .where(Occurrence.chore_id == chore_id, Occurrence.due_at < due)
+        .order_by(Occurrence.due_at.desc())
+        .limit(1)
+    )
 
 
 def event_payload(
@@ -792,11 +799,12 @@ async def hand_on(
             continue  # their own instance of an "each of" chore
         chore = await session.get_one(Chore, chore_id)
         members = await eligible_members(session, chore)
-        # Someone who left is no longer a member (so not eligible); someone away is passed over.
+        # Someone who left is no longer a member (so not eligible); someone away is passed over;
+        # the turn goes to whoever follows the one before them.
         facts = Facts(
             members=members,
             away=await _away(session, household_id, local_date(due_at, tz, all_day=chore.all_day)),
-            last_assignee=None,
+            last_assignee=await _assignee_before(session, chore_id, due_at),
             load=await load_minutes(session, household_id, [m.user_id for m in members], until=due_at),
         )
         for created in await insert_planned(session, plan(chore, tz, due_at, facts)):

@@ -285,3 +285,55 @@ async def test_job_remind_skips_muted_kinds(client: httpx.AsyncClient, make_user
         o=occurrence.id,
     )
     assert [r.kind for r in sent] == ["overdue"]
+
+
+async def test_job_materialize_plans_every_mode_in_one_batch(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    # One INSERT takes the whole batch's rows: "each of" rows (for a member) and the others alike.
+    owner, household, ids = await _household(client, make_user)
+    made = {
+        mode: await create_chore(client, owner, household["id"], ids, title=mode, mode=mode)
+        for mode in ("each_of", "one_of", "pool")
+    }
+    for chore in made.values():
+        await _sql("DELETE FROM occurrences WHERE chore_id = :c", c=chore["id"])
+    first = await jobs.run("materialize")
+    assert first.changed.get("occurrences", 0) >= 4
+    rows = await _sql(
+        "SELECT c.title, o.for_user_id, o.assignee_id FROM occurrences o JOIN chores c ON c.id = o.chore_id "
+        "WHERE c.household_id = :h AND o.status = 'open'",
+        h=household["id"],
+    )
+    by_mode = {mode: [r for r in rows if r.title == mode] for mode in made}
+    assert sorted(str(r.for_user_id) for r in by_mode["each_of"]) == sorted(ids)
+    assert all(r.assignee_id == r.for_user_id for r in by_mode["each_of"])
+    [one] = by_mode["one_of"]
+    assert (one.for_user_id, str(one.assignee_id) in ids) == (None, True)
+    [pooled] = by_mode["pool"]
+    assert (pooled.for_user_id, pooled.assignee_id) == (None, None)
+    assert (await jobs.run("materialize")).changed == {}
+
+
+async def test_job_missed_each_of_goes_on_with_the_current_one(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    # As for "one of": each member's replacement is the one due now, not the one after it.
+    owner, household, ids = await _household(client, make_user)
+    started = daily(start=(dt.date.today() - dt.timedelta(days=10)).isoformat())
+    one = await create_chore(client, owner, household["id"], ids, title="One", schedule=started)
+    each = await create_chore(
+        client, owner, household["id"], ids, title="Each", mode="each_of", schedule=started
+    )
+    [current] = await _open(one["id"])
+    assert {row.due_at for row in await _open(each["id"])} == {current.due_at}
+    # A day and five minutes later: that one is missed, the next day's is five minutes overdue.
+    now = current.due_at + dt.timedelta(days=1, minutes=5)
+    assert (await jobs.run("missed", now=now)).changed.get("missed", 0) >= 3  # other tests' too
+    following = current.due_at + dt.timedelta(days=1)
+    assert [row.due_at for row in await _open(one["id"])] == [following]
+    each_rows = await _sql(
+        "SELECT for_user_id, due_at FROM occurrences WHERE chore_id = :c AND status = 'open'", c=each["id"]
+    )
+    assert sorted((str(r.for_user_id), r.due_at) for r in each_rows) == sorted((i, following) for i in ids)
+    assert (await jobs.run("missed", now=now)).changed == {}

@@ -333,3 +333,48 @@ async def test_list_occurrences_and_reschedule_far_out_times(
         _url(household, first, "reschedule"), headers=owner.headers(), json={"due_at": "9999-12-31T12:00:00Z"}
     )
     assert_problem(far, 422)
+
+
+async def _rotation_at_ben(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> tuple[list[FirebaseUser], dict[str, Any], list[str], dict[str, Any]]:
+    """Anna, Ben and Cleo share a round-robin chore; Anna has done hers, so Ben's turn is open."""
+    anna, ben, cleo = people = [make_user("anna"), make_user("ben"), make_user("cleo")]
+    household = await create_household(client, anna, timezone="Europe/Berlin")
+    for person in (ben, cleo):
+        await add_member(client, anna, household["id"], person)
+    ids = [(await me(client, person))["id"] for person in people]
+    chore = await create_chore(client, anna, household["id"], ids, strategy="round_robin")
+    [first] = await open_occurrences(client, anna, household["id"], chore["id"])
+    assert first["assignee_id"] == ids[0]
+    url = f"/api/households/{household['id']}/occurrences/{first['id']}/complete"
+    done = await client.post(url, headers=anna.headers(), json={})
+    assert done.status_code == 200, done.text
+    [turn] = await open_occurrences(client, anna, household["id"], chore["id"])
+    assert turn["assignee_id"] == ids[1]
+    return people, household, ids, turn
+
+
+async def test_a_turn_handed_on_by_an_away_member_goes_to_the_next_in_the_rotation(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    (anna, ben, _), household, ids, turn = await _rotation_at_ben(client, make_user)
+    day = dt.datetime.fromisoformat(turn["due_at"]).astimezone(ZoneInfo("Europe/Berlin")).date()
+    away = await client.post(
+        f"/api/households/{household['id']}/away",
+        headers=ben.headers(),
+        json={"starts_on": day.isoformat(), "ends_on": day.isoformat()},
+    )
+    assert away.status_code == 201, away.text
+    [handed] = await open_occurrences(client, anna, household["id"], turn["chore_id"])
+    assert (handed["due_at"], handed["assignee_id"]) == (turn["due_at"], ids[2])  # Cleo, not Anna again
+
+
+async def test_a_turn_handed_on_by_a_leaving_member_goes_to_the_next_in_the_rotation(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    (anna, ben, _), household, ids, turn = await _rotation_at_ben(client, make_user)
+    left = await client.post(f"/api/households/{household['id']}/leave", headers=ben.headers())
+    assert left.status_code == 204, left.text
+    [handed] = await open_occurrences(client, anna, household["id"], turn["chore_id"])
+    assert (handed["due_at"], handed["assignee_id"]) == (turn["due_at"], ids[2])

@@ -155,6 +155,41 @@ async def test_a_reconnecting_client_gets_what_it_missed_in_order(
         await nothing(ws, 0.3)
 
 
+async def test_a_client_too_far_behind_resyncs_and_gets_nothing_older(
+    relay: ServedProcess, client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    from sqlalchemy import text
+
+    from functions.relay import REPLAY_LIMIT
+    from shared.db import session_scope
+
+    owner = make_user("owner")
+    household = await create_household(client, owner)
+    hid = household["id"]
+    behind = REPLAY_LIMIT + 100  # more than one capped fetch of the replay
+    async with session_scope() as session:
+        first = await session.scalar(
+            text("UPDATE households SET event_seq = event_seq + :n WHERE id = :h RETURNING event_seq - :n"),
+            {"n": behind, "h": hid},
+        )
+        await session.execute(
+            text(
+                "INSERT INTO events (household_id, seq, type, payload, published_at) "
+                "SELECT CAST(:h AS uuid), s, 'test.old', '{}'::jsonb, now() "
+                "FROM generate_series(CAST(:a AS bigint), CAST(:b AS bigint)) AS s"
+            ),
+            {"h": hid, "a": first + 1, "b": first + behind},
+        )
+        await session.commit()
+    async with socket(relay, owner, since={hid: 1}) as (ws, _):
+        assert await receive(ws) == {"type": "resync", "household_id": hid}
+        await rename(client, owner, hid, "After the resync")
+        # The stream goes on from the newest event: nothing from before the resync follows it.
+        [live] = await events(ws, 1)
+        assert (live["event"], live["seq"]) == ("household.updated", first + behind + 1)
+        await nothing(ws, 0.3)
+
+
 async def test_bad_or_missing_auth_closes_with_4401(relay: ServedProcess, make_user: MakeUser) -> None:
     async with connect(_ws(relay)) as ws:
         await ws.send(json.dumps({"type": "auth", "token": "not-a-token", "since": {}}))
