@@ -229,6 +229,12 @@ def _endpoint(fn: Function) -> Callable[[Request], Awaitable[Response]]:
                 call: Call[Any, Any] = Call(request, session, claims, caller, membership, body, query)
                 result = await fn.handler(call)
         except (*_DB_DOWN, sqlalchemy.exc.DBAPIError) as error:
+            if _sqlstate(error) in _UNSTORABLE_TEXT:
+                # The schemas refuse such text; this keeps any field they miss from becoming a 500.
+                raise Unprocessable(
+                    "the request holds text that cannot be stored (such as a NUL character)",
+                    code="unstorable-text",
+                ) from error
             if not _database_down(error):
                 raise
             # Outages answer 503 + Retry-After, so clients back off instead of seeing a 500.
@@ -357,12 +363,21 @@ _DB_DOWN = (
 _DOWN_SQLSTATES = ("08", "57P", "57014", "53")
 
 
+# Text PostgreSQL refuses: a character it cannot hold (NUL) or convert to the database's encoding.
+_UNSTORABLE_TEXT = ("22021", "22P05")
+
+
+def _sqlstate(error: Exception) -> str:
+    if isinstance(error, sqlalchemy.exc.DBAPIError):
+        return str(getattr(error.orig, "sqlstate", None) or "")
+    return ""
+
+
 def _database_down(error: Exception) -> bool:
     if isinstance(error, _DB_DOWN):
         return True
     if isinstance(error, sqlalchemy.exc.DBAPIError):
-        sqlstate = getattr(error.orig, "sqlstate", None) or ""
-        return error.connection_invalidated or sqlstate.startswith(_DOWN_SQLSTATES)
+        return error.connection_invalidated or _sqlstate(error).startswith(_DOWN_SQLSTATES)
     return False
 
 

@@ -66,6 +66,13 @@ DisplayText = Annotated[
         pattern=PRINTABLE,
     ),
 ]
+# Text people write, such as notes: several lines, but no other control characters (C0 but tab, line
+# feed and carriage return; DEL). PostgreSQL cannot store NUL at all.
+MULTILINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+Notes = Annotated[str, StringConstraints(max_length=2000, pattern=MULTILINE)]
+CompletionNote = Annotated[str, StringConstraints(max_length=500, pattern=MULTILINE)]
+
+
 RoleName = Literal["owner", "admin", "member", "child"]
 InviteRole = Literal["admin", "member", "child"]
 InviteStatus = Literal["active", "expired", "used_up", "revoked"]
@@ -246,7 +253,7 @@ def _unique(values: list[Any], what: str) -> list[Any]:
 
 class ChoreCreate(Input):
     title: Title
-    notes: str = Field(default="", max_length=2000)
+    notes: Notes = ""
     room: Label | None = None
     labels: Labels = []
     effort_minutes: int = Field(default=15, ge=1, le=1440)
@@ -261,7 +268,7 @@ class ChoreCreate(Input):
 
 class ChoreUpdate(Input):
     title: Title | None = None
-    notes: str | None = Field(default=None, max_length=2000)
+    notes: Notes | None = None
     room: Label | None = None
     labels: Labels | None = None
     effort_minutes: int | None = Field(default=None, ge=1, le=1440)
@@ -354,7 +361,7 @@ class OccurrenceQuery(Model):
 
 
 class CompletionCreate(Input):
-    note: str = Field(default="", max_length=500)
+    note: CompletionNote = ""
     on_behalf_of: uuid.UUID | None = Field(default=None, description="Credit another member (admins only)")
 
 

@@ -74,6 +74,8 @@ async def test_create_chore_rejects_bad_input(client: httpx.AsyncClient, make_us
         {"title": "Dishes", "eligible": ids, "schedule": {"kind": "fortnightly"}},
         {"title": "Dishes", "eligible": ids, "schedule": daily(), "effort_minutes": 0},
         {"title": "Dishes", "eligible": ids, "schedule": daily(), "strategy": "whoever"},
+        {"title": "Dishes", "eligible": ids, "schedule": daily(), "notes": "a\u0000b"},
+        {"title": "Dishes", "eligible": ids, "schedule": daily(), "notes": "bell \u0007"},
     ]
     for body in cases:
         assert_problem(await client.post(url, headers=owner.headers(), json=body), 422)
@@ -148,3 +150,20 @@ async def test_preview_schedule_month_ends(client: httpx.AsyncClient, make_user:
         "2027-06-30",
     ]
     assert all((d.hour, d.minute) == (18, 0) for d in local)
+
+
+async def test_notes_keep_lines_and_refuse_control_characters(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    owner, _, household, ids = await _household_of_two(client, make_user)
+    chore = await create_chore(client, owner, household["id"], ids, notes="Sink\n\tthen hob\r\n")
+    assert chore["notes"] == "Sink\n\tthen hob\r\n"
+    url = f"/api/households/{household['id']}/chores/{chore['id']}"
+    assert_problem(await client.patch(url, headers=owner.headers(), json={"notes": "\u0000"}), 422)
+    [occurrence] = await open_occurrences(client, owner, household["id"], chore["id"])
+    complete = f"/api/households/{household['id']}/occurrences/{occurrence['id']}/complete"
+    assert_problem(await client.post(complete, headers=owner.headers(), json={"note": "x\u0000"}), 422)
+    assert [o["id"] for o in await open_occurrences(client, owner, household["id"], chore["id"])] == [
+        occurrence["id"]
+    ]
+    assert (await client.get(url, headers=owner.headers())).json()["notes"] == "Sink\n\tthen hob\r\n"

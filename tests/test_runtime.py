@@ -266,3 +266,20 @@ def test_runtime_sessions_get_pooled_connections_in_order_of_arrival(monkeypatch
             assert not overtaken, f"served out of order: {served}"
     finally:
         get_settings.cache_clear()
+
+
+async def test_runtime_text_the_database_cannot_store_is_422_not_500(migrated: None) -> None:
+    # The schemas refuse NUL; this is the net under any text field one of them misses.
+    from sqlalchemy import text
+
+    from shared.http import Access, Call, Function, build_app
+
+    async def store(call: Call) -> None:
+        """Hand PostgreSQL what the query string holds."""
+        await call.session.execute(text("SELECT CAST(:t AS text)"), {"t": call.request.query_params["t"]})
+
+    app = build_app([Function(handler=store, method="POST", path="/store", access=Access.PUBLIC, tag="test")])
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        assert (await http.post("/store", params={"t": "fine"})).status_code == 200
+        assert_problem(await http.post("/store", params={"t": "a\x00b"}), 422, "unstorable-text")
