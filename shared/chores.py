@@ -37,7 +37,7 @@ from shared.schemas import (
 )
 
 # Changing these recomputes the open occurrences.
-RECOMPUTING = frozenset({"schedule", "eligible", "strategy", "mode"})
+RECOMPUTING = frozenset({"schedule", "eligible", "strategy", "mode", "paused"})
 
 
 async def _check_eligible(session: AsyncSession, household_id: uuid.UUID, user_ids: list[uuid.UUID]) -> None:
@@ -135,10 +135,12 @@ async def _announce(session: AsyncSession, chore: Chore, kind: str) -> None:
     )
 
 
-async def _chore(session: AsyncSession, household_id: uuid.UUID, chore_id: uuid.UUID) -> Chore:
-    chore = await session.scalar(
-        select(Chore).where(Chore.id == chore_id, Chore.household_id == household_id)
-    )
+async def _chore(
+    session: AsyncSession, household_id: uuid.UUID, chore_id: uuid.UUID, *, lock: bool = False
+) -> Chore:
+    """The chore; with `lock`, its row is locked, so that changes to it (and materialize) take turns."""
+    query = select(Chore).where(Chore.id == chore_id, Chore.household_id == household_id)
+    chore = await session.scalar(query.with_for_update() if lock else query)
     if chore is None:
         raise NotFound("no such chore in this household", code="chore-not-found")
     return chore
@@ -211,26 +213,37 @@ async def list_for_household(
 async def update(
     session: AsyncSession, *, membership: Membership, chore_id: uuid.UUID, data: ChoreUpdate
 ) -> ChorePublic:
-    """Change a chore; schedule, eligibility, strategy or mode changes recompute its open occurrence."""
-    chore = await _chore(session, membership.household_id, chore_id)
+    """Change a chore; schedule, eligibility, strategy, mode or pause changes recompute its open
+    occurrence. A field sent with the value it has is no change (a form sends every field)."""
+    chore = await _chore(session, membership.household_id, chore_id, lock=True)
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
     if chore.archived_at is not None:
         raise Conflict("an archived chore cannot be changed", code="chore-archived")
-    if "eligible" in changes:
-        await _check_eligible(session, membership.household_id, data.eligible or [])
-        await _set_eligible(session, chore.id, data.eligible or [])
+    recompute = False
+    if data.eligible is not None:
+        current = await session.scalars(
+            select(ChoreMember.user_id).where(ChoreMember.chore_id == chore.id).order_by(ChoreMember.position)
+        )
+        if list(current) != data.eligible:
+            await _check_eligible(session, membership.household_id, data.eligible)
+            await _set_eligible(session, chore.id, data.eligible)
+            recompute = True
     if data.schedule is not None:
         for column, value in _rule_columns(data.schedule).items():
-            setattr(chore, column, value)
+            if getattr(chore, column) != value:
+                setattr(chore, column, value)
+                recompute = True
     enums: dict[str, Any] = {"strategy": Strategy, "mode": Mode, "missed_policy": MissedPolicy}
     if "room" in data.model_fields_set and data.room is None:
         chore.room = None  # an explicit null clears the room; other fields ignore null
     for field in ("title", "notes", "room", "labels", "effort_minutes", "points", "paused", *enums):
         if field in changes:
-            value = changes[field]
-            setattr(chore, field, enums[field](value) if field in enums else value)
+            value = enums[field](changes[field]) if field in enums else changes[field]
+            if getattr(chore, field) != value:
+                setattr(chore, field, value)
+                recompute = recompute or field in RECOMPUTING
     await session.flush()
-    if RECOMPUTING & changes.keys() or "paused" in changes:
+    if recompute:
         await _refresh_open(session, chore)
     await _announce(session, chore, "chore.updated")
     await events.commit(session)
@@ -239,7 +252,7 @@ async def update(
 
 async def archive(session: AsyncSession, *, membership: Membership, chore_id: uuid.UUID) -> None:
     """Archive a chore: it keeps its history, loses its open occurrences, and is no longer scheduled."""
-    chore = await _chore(session, membership.household_id, chore_id)
+    chore = await _chore(session, membership.household_id, chore_id, lock=True)
     if chore.archived_at is None:
         chore.archived_at = datetime.now(UTC)
         await _withdraw_open(session, chore)

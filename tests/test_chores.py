@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -167,3 +168,52 @@ async def test_notes_keep_lines_and_refuse_control_characters(
         occurrence["id"]
     ]
     assert (await client.get(url, headers=owner.headers())).json()["notes"] == "Sink\n\tthen hob\r\n"
+
+
+async def test_update_chore_sent_back_unchanged_keeps_its_open_occurrence(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    # An edit form sends every field: only a real change re-plans (and so undoes a reassignment).
+    owner, _, household, ids = await _household_of_two(client, make_user)
+    chore = await create_chore(client, owner, household["id"], ids, strategy="round_robin")
+    [occurrence] = await open_occurrences(client, owner, household["id"], chore["id"])
+    base = f"/api/households/{household['id']}"
+    reassign = f"{base}/occurrences/{occurrence['id']}/reassign"
+    moved = await client.post(reassign, headers=owner.headers(), json={"assignee_id": ids[1]})
+    assert moved.status_code == 200, moved.text
+    form = {
+        "title": "Renamed",
+        "eligible": ids,
+        "schedule": chore["schedule"],
+        "strategy": "round_robin",
+        "mode": "one_of",
+        "paused": False,
+    }
+    response = await client.patch(f"{base}/chores/{chore['id']}", headers=owner.headers(), json=form)
+    assert response.status_code == 200, response.text
+    assert response.json()["title"] == "Renamed"
+    [kept] = await open_occurrences(client, owner, household["id"], chore["id"])
+    assert (kept["id"], kept["assignee_id"]) == (occurrence["id"], ids[1])
+    # A real change still re-plans.
+    response = await client.patch(
+        f"{base}/chores/{chore['id']}", headers=owner.headers(), json={"eligible": [ids[0]]}
+    )
+    assert response.status_code == 200, response.text
+    [replanned] = await open_occurrences(client, owner, household["id"], chore["id"])
+    assert replanned["assignee_id"] == ids[0]
+
+
+async def test_update_chore_concurrent_eligibility_changes_take_turns(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    owner, _, household, ids = await _household_of_two(client, make_user)
+    chore = await create_chore(client, owner, household["id"], ids)
+    url = f"/api/households/{household['id']}/chores/{chore['id']}"
+    orders = [ids, ids[::-1], [ids[0]], [ids[1]]] * 2
+    responses = await asyncio.gather(
+        *(client.patch(url, headers=owner.headers(), json={"eligible": order}) for order in orders)
+    )
+    assert [r.status_code for r in responses] == [200] * len(orders), [r.text for r in responses]
+    final = (await client.get(url, headers=owner.headers())).json()
+    assert [m["user_id"] for m in final["eligible"]] in orders
+    assert len(await open_occurrences(client, owner, household["id"], chore["id"])) == 1
