@@ -387,11 +387,18 @@ _REMIND = text(
     known AS (SELECT name FROM pg_timezone_names),
     due AS (
         SELECT o.id, o.chore_id, o.household_id, o.assignee_id AS user_id, o.due_at, c.title, c.all_day,
-               CASE WHEN h.timezone IN (SELECT name FROM known) THEN h.timezone ELSE 'UTC' END AS home_tz,
-               CASE WHEN c.all_day THEN o.window_start + make_interval(hours => p.all_day_hour)
+               z.home_tz,
+               -- The hour on the local clock: the day may be 23 or 25 hours long.
+               CASE WHEN c.all_day
+                    THEN ((o.window_start AT TIME ZONE z.home_tz) + make_interval(hours => p.all_day_hour))
+                         AT TIME ZONE z.home_tz
                     ELSE o.due_at - p.due_soon END AS remind_at
         FROM occurrences o JOIN chores c ON c.id = o.chore_id JOIN households h ON h.id = o.household_id
              CROSS JOIN params p
+             CROSS JOIN LATERAL (
+                 SELECT CASE WHEN h.timezone IN (SELECT name FROM known) THEN h.timezone ELSE 'UTC' END
+                        AS home_tz
+             ) z
         WHERE o.status = 'open' AND o.assignee_id IS NOT NULL AND c.archived_at IS NULL AND NOT c.paused
           AND o.due_at > p.now - p.lookback AND o.window_start <= p.now + interval '1 day'
     ),

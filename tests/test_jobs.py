@@ -337,3 +337,30 @@ async def test_job_missed_each_of_goes_on_with_the_current_one(
     )
     assert sorted((str(r.for_user_id), r.due_at) for r in each_rows) == sorted((i, following) for i in ids)
     assert (await jobs.run("missed", now=now)).changed == {}
+
+
+async def test_job_remind_all_day_chores_at_nine_local_time_on_a_dst_change_day(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    # 29 March 2026 has 23 hours in Berlin: its 09:00 is 07:00 UTC, eight hours after midnight.
+    owner, household, ids = await _household(client, make_user)
+    chore = await create_chore(client, owner, household["id"], ids, strategy="fixed", schedule=daily(None))
+    [occurrence] = await _open(chore["id"])
+    midnight = dt.datetime(2026, 3, 28, 23, tzinfo=dt.UTC)
+    await _sql(
+        "UPDATE occurrences SET due_at = due_at + (CAST(:m AS timestamptz) - window_start), "
+        "window_start = CAST(:m AS timestamptz) WHERE id = :o",
+        m=midnight,
+        o=occurrence.id,
+    )
+
+    async def reminded() -> bool:
+        rows = await _sql(
+            "SELECT 1 FROM notifications WHERE occurrence_id = :o AND kind = 'due_soon'", o=occurrence.id
+        )
+        return bool(rows)
+
+    await jobs.run("remind", now=dt.datetime(2026, 3, 29, 6, 55, tzinfo=dt.UTC))  # 08:55 in Berlin
+    assert not await reminded()
+    await jobs.run("remind", now=dt.datetime(2026, 3, 29, 7, 5, tzinfo=dt.UTC))  # 09:05 in Berlin
+    assert await reminded()
